@@ -1,0 +1,30 @@
+# Every target creates and uses a local virtual environment by itself.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Offline MNIST for this workplace; anywhere else linclass finds or downloads it itself.
+SHARED_MNIST := $(abspath ../shared/data/mnist)
+ifneq ($(wildcard $(SHARED_MNIST)/train-images-idx3-ubyte.gz),)
+export LINCLASS_DATA_DIR ?= $(SHARED_MNIST)
+endif
+
+OUT ?= reproduce
+
+.PHONY: test reproduce bench fuzz clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+reproduce: $(STAMP)
+	$(BIN)/linclass reproduce --out $(OUT)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,126 @@
+"""Callbacks the trainer calls: early stopping, a progress bar; and the History record they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import LinclassError
+
+METRIC_NAMES = ("train_loss", "val_loss", "train_accuracy", "val_accuracy")
+
+
+@dataclass
+class History:
+    """Everything measured during training, keyed by global step.
+
+    train_loss_per_step: {step: mean cross-entropy of that step's batch, before its update}.
+    validation: {step: {"train_loss", "val_loss", "train_accuracy", "val_accuracy"}}, each over
+    its whole set, measured after that step's update.
+    """
+
+    train_loss_per_step: dict[int, float] = field(default_factory=dict)
+    validation: dict[int, dict[str, float]] = field(default_factory=dict)
+
+    def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values) arrays of one quantity: "train_loss_per_step" or a validation metric."""
+        if name == "train_loss_per_step":
+            items = self.train_loss_per_step
+        else:
+            items = {step: logs[name] for step, logs in self.validation.items()}
+        steps = np.fromiter(items.keys(), dtype=np.int64, count=len(items))
+        return steps, np.fromiter(items.values(), dtype=np.float64, count=len(items))
+
+    def to_json(self) -> dict:
+        return {
+            "train_loss_per_step": {str(k): v for k, v in self.train_loss_per_step.items()},
+            "validation": {str(k): v for k, v in self.validation.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "History":
+        return cls({int(k): float(v) for k, v in data["train_loss_per_step"].items()},
+                   {int(k): {m: float(x) for m, x in v.items()} for k, v in data["validation"].items()})
+
+
+class Callback:
+    """Hooks the trainer calls; a callback may set trainer.stop_training = True."""
+
+    def on_train_begin(self, trainer) -> None: ...
+
+    def on_step_end(self, trainer, step: int) -> None: ...
+
+    def on_validation_end(self, trainer, step: int, logs: dict[str, float]) -> None: ...
+
+    def on_train_end(self, trainer) -> None: ...
+
+
+class EarlyStopping(Callback):
+    """Stop when the monitored loss has not improved on its best for `patience` validations in a row.
+
+    Keeps a copy of the weights (and the metrics) at the best value; restores those weights at the
+    end when restore_best_weights is True. Monitors a loss: lower is better.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0,
+                 restore_best_weights: bool = True):
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+            raise LinclassError(f"patience must be an integer >= 1; got {patience!r}.")
+        if monitor not in METRIC_NAMES or not monitor.endswith("loss"):
+            raise LinclassError(f"monitor must be 'train_loss' or 'val_loss'; got {monitor!r}.")
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self.restore_best_weights = restore_best_weights
+        self.on_train_begin(None)
+
+    def on_train_begin(self, trainer) -> None:
+        self.best, self.wait = np.inf, 0
+        self.best_weights, self.best_step, self.best_logs = None, None, None
+
+    def on_validation_end(self, trainer, step, logs) -> None:
+        if logs[self.monitor] < self.best - self.min_delta:
+            self.best, self.wait, self.best_step = logs[self.monitor], 0, step
+            self.best_weights, self.best_logs = trainer.model.get_weights(), dict(logs)
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                trainer.stop_training = True
+
+    def on_train_end(self, trainer) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            trainer.model.set_weights(self.best_weights)
+
+    def state_dict(self) -> dict:
+        return {"best": self.best, "wait": self.wait, "best_step": self.best_step,
+                "best_logs": self.best_logs, "best_weights": self.best_weights}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best, self.wait = float(state["best"]), int(state["wait"])
+        self.best_step, self.best_logs = state["best_step"], state["best_logs"]
+        self.best_weights = state["best_weights"]
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over global steps, showing the latest validation loss and accuracy."""
+
+    def __init__(self, description: str = "training", refresh_every: int = 50):
+        self.description, self.refresh_every = description, refresh_every
+        self.bar = None
+
+    def on_train_begin(self, trainer) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=trainer.total_steps, initial=trainer.global_step,
+                        desc=self.description, unit="step", leave=False, dynamic_ncols=True)
+
+    def on_step_end(self, trainer, step) -> None:
+        if (step + 1) % self.refresh_every == 0:
+            self.bar.update(step + 1 - self.bar.n)
+
+    def on_validation_end(self, trainer, step, logs) -> None:
+        self.bar.set_postfix(val_loss=f"{logs['val_loss']:.4f}", val_acc=f"{logs['val_accuracy']:.4f}",
+                             refresh=False)
+
+    def on_train_end(self, trainer) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,282 @@
+"""MNIST on disk: find the four original files, verify their SHA-256, parse IDX -> uint8 arrays.
+
+Search order: an explicit directory, $LINCLASS_DATA_DIR, the per-user cache; when none holds the
+files, a verified download from a public mirror into the cache. Decoded arrays are cached as .npy
+files named by the verified hash, so a second load only hashes the sources and maps the arrays.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import LinclassError
+
+DATA_DIR_ENV = "LINCLASS_DATA_DIR"
+CACHE_DIR_ENV = "LINCLASS_CACHE_DIR"
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+
+
+@dataclass(frozen=True)
+class MnistFile:
+    """One of the four original files: its name and the SHA-256 of the .gz and of the payload."""
+
+    name: str
+    gz_sha256: str
+    raw_sha256: str
+    shape: tuple[int, ...]  # expected array shape after decoding
+
+
+MNIST_FILES = {
+    "train_images": MnistFile(
+        "train-images-idx3-ubyte",
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        (60000, 28, 28),
+    ),
+    "train_labels": MnistFile(
+        "train-labels-idx1-ubyte",
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        (60000,),
+    ),
+    "test_images": MnistFile(
+        "t10k-images-idx3-ubyte",
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        (10000, 28, 28),
+    ),
+    "test_labels": MnistFile(
+        "t10k-labels-idx1-ubyte",
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        (10000,),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Mnist:
+    """The four MNIST arrays: images (N, 28, 28) uint8 in [0, 255], labels (N,) uint8 in 0-9."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+
+
+# ---------------------------------------------------------------- IDX format
+
+_IDX_DTYPES = {0x08: np.uint8}
+
+
+def parse_idx(payload: bytes, source: str = "IDX data") -> np.ndarray:
+    """Decode an uncompressed IDX payload into a uint8 array of the shape its header gives."""
+    if len(payload) < 4:
+        raise LinclassError(f"{source}: too short to be an IDX file ({len(payload)} bytes).")
+    zero, dtype_code, ndim = payload[0:2], payload[2], payload[3]
+    if zero != b"\x00\x00" or dtype_code not in _IDX_DTYPES or not 1 <= ndim <= 3:
+        raise LinclassError(
+            f"{source}: bad IDX magic number 0x{payload[:4].hex()} "
+            "(expected 0x00000801 or 0x00000803 for unsigned bytes); is this an MNIST file?"
+        )
+    header_size = 4 + 4 * ndim
+    if len(payload) < header_size:
+        raise LinclassError(f"{source}: IDX header is truncated ({len(payload)} bytes).")
+    shape = struct.unpack(f">{ndim}I", payload[4:header_size])
+    expected = header_size + int(np.prod(shape, dtype=np.int64))
+    if len(payload) != expected:
+        raise LinclassError(
+            f"{source}: IDX header declares shape {shape} ({expected} bytes) "
+            f"but the payload has {len(payload)} bytes; the file is truncated or damaged."
+        )
+    return np.frombuffer(payload, dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file, gzip-compressed (by its magic bytes) or raw, into a uint8 array."""
+    path = Path(path)
+    data = _read_bytes(path)
+    return parse_idx(_decompress(data, path), source=str(path))
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise LinclassError(f"cannot read {path}: {exc.strerror}; check the path.") from exc
+
+
+def _decompress(data: bytes, path: Path) -> bytes:
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise LinclassError(
+            f"{path}: damaged or truncated gzip file ({exc}); delete it and download it again."
+        ) from exc
+
+
+# ---------------------------------------------------------------- finding and verifying files
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def default_cache_dir() -> Path:
+    """The per-user cache: $LINCLASS_CACHE_DIR, else the platform's cache folder for linclass."""
+    explicit = os.environ.get(CACHE_DIR_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    import pooch  # deferred: pooch is only needed to name the cache and to download
+
+    return Path(pooch.os_cache("linclass"))
+
+
+def _find_file(directory: Path, spec: MnistFile) -> Path | None:
+    for candidate in (directory / f"{spec.name}.gz", directory / spec.name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _has_all_files(directory: Path) -> bool:
+    return all(_find_file(directory, spec) for spec in MNIST_FILES.values())
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> Path:
+    """The folder that holds the four files: explicit dir, $LINCLASS_DATA_DIR, cache, download."""
+    for given, origin in ((data_dir, "the data directory"), (os.environ.get(DATA_DIR_ENV), f"${DATA_DIR_ENV}")):
+        if given:
+            directory = Path(given).expanduser()
+            if not directory.is_dir():
+                raise LinclassError(
+                    f"{origin} {directory} does not exist; point it at a folder with the four MNIST files."
+                )
+            missing = [s.name for s in MNIST_FILES.values() if _find_file(directory, s) is None]
+            if missing:
+                raise LinclassError(
+                    f"{origin} {directory} lacks {', '.join(m + '[.gz]' for m in missing)}; "
+                    "add them or leave it unset to use the cache or a download."
+                )
+            return directory
+    cache = default_cache_dir() / "mnist"
+    if _has_all_files(cache):
+        return cache
+    if not download:
+        raise LinclassError(
+            f"MNIST not found: give --data-dir or set ${DATA_DIR_ENV}, or allow a download into {cache}."
+        )
+    return download_mnist(cache)
+
+
+def download_mnist(directory: Path, mirrors: tuple[str, ...] = MIRRORS, progress: bool = True) -> Path:
+    """Fetch the four .gz files from the first mirror that serves them, each verified by SHA-256."""
+    import pooch
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for spec in MNIST_FILES.values():
+        errors = []
+        for mirror in mirrors:
+            try:
+                # pooch writes to a temporary file and moves it into place only once the hash matches.
+                pooch.retrieve(
+                    mirror + spec.name + ".gz",
+                    known_hash=f"sha256:{spec.gz_sha256}",
+                    fname=spec.name + ".gz",
+                    path=directory,
+                    progressbar=progress,
+                )
+                break
+            except Exception as exc:  # network errors differ by backend; try the next mirror
+                errors.append(f"{mirror}: {exc}")
+        else:
+            raise LinclassError(
+                f"could not download {spec.name}.gz ({'; '.join(errors)}); "
+                f"copy the four MNIST files into a folder and pass --data-dir or set ${DATA_DIR_ENV}."
+            )
+    return directory
+
+
+def _verified_bytes(path: Path, spec: MnistFile) -> tuple[bytes, str]:
+    data = _read_bytes(path)
+    expected = spec.gz_sha256 if path.suffix == ".gz" else spec.raw_sha256
+    found = sha256_of(data)
+    if found != expected:
+        raise LinclassError(
+            f"{path}: SHA-256 mismatch (expected {expected}, found {found}); "
+            "the file is damaged or not the original MNIST file: replace it with a fresh copy."
+        )
+    return data, found
+
+
+# ---------------------------------------------------------------- decoded-array cache
+
+
+def _atomic_save_npy(path: Path, array: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.save(handle, array)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load_cached(path: Path, spec: MnistFile) -> np.ndarray | None:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if array.shape != spec.shape or array.dtype != np.uint8:
+        return None
+    return array
+
+
+def load_file(path: Path, spec: MnistFile, cache_dir: Path | None) -> np.ndarray:
+    """One verified MNIST file as a uint8 array, decoded once and then read from the cache."""
+    data, digest = _verified_bytes(path, spec)
+    cached = cache_dir / "decoded" / f"{spec.name}-{digest[:16]}.npy" if cache_dir else None
+    if cached is not None and cached.is_file():
+        array = _load_cached(cached, spec)
+        if array is not None:
+            return array
+    array = parse_idx(_decompress(data, path), source=str(path))
+    if array.shape != spec.shape:
+        raise LinclassError(f"{path}: shape {array.shape}, expected {spec.shape} for {spec.name}.")
+    if cached is not None:
+        try:
+            _atomic_save_npy(cached, array)
+        except OSError:
+            pass  # an unwritable cache only costs speed
+    return array
+
+
+def load_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True,
+               cache: bool = True) -> Mnist:
+    """Load the four MNIST files, each verified by SHA-256, as uint8 arrays."""
+    directory = resolve_data_dir(data_dir, download=download)
+    cache_dir = default_cache_dir() if cache else None
+    arrays = {key: load_file(_find_file(directory, spec), spec, cache_dir) for key, spec in MNIST_FILES.items()}
+    for part in ("train", "test"):
+        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
+        if len(images) != len(labels):
+            raise LinclassError(f"{part}: {len(images)} images but {len(labels)} labels.")
+        if labels.size and labels.max() > 9:
+            raise LinclassError(f"{part} labels: found label {int(labels.max())}, expected 0-9.")
+    return Mnist(**arrays)

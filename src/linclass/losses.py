@@ -1,0 +1,116 @@
+"""Pure loss-and-gradient functions of the two models; no state, no I/O.
+
+Conventions: X (N, D) features with the bias as last column, W (D, K) weights (K = 1 for the
+binary model), logits = X @ W. L2 regularisation is J = C + l2_strength * sum(W**2), the bias
+row included unless penalize_bias=False; its gradient is 2 * l2_strength * W.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Elementwise 1 / (1 + exp(-z)), without overflow for large |z|."""
+    z = np.asarray(z)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(z, np.float32))
+
+
+def logsumexp(logits: np.ndarray) -> np.ndarray:
+    """(N, K) -> (N,) log(sum(exp(logits), axis=1)), shifted by the row maximum to avoid overflow."""
+    top = logits.max(axis=1)
+    return top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """(N, K) scores -> (N, K) probabilities; rows sum to 1."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def binary_cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
+    """Mean of -[y log s(z) + (1 - y) log(1 - s(z))] for logits z (N,) or (N, 1) and y (N,) in {0, 1}.
+
+    Written as softplus(z) - y z, which never takes log(0) and never overflows.
+    """
+    z = logits.reshape(-1)
+    softplus = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+    return float(np.mean(softplus - y.reshape(-1) * z))
+
+
+def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
+    """Mean of -log softmax(logits)[n, y_n] for logits (N, K) and int labels y (N,)."""
+    picked = np.take_along_axis(logits, y.reshape(-1, 1), axis=1).reshape(-1)
+    return float(np.mean(logsumexp(logits) - picked))
+
+
+def l2_penalty(W: np.ndarray, l2_strength: float, penalize_bias: bool = True) -> float:
+    """l2_strength * sum(W**2), over all rows or all but the last (bias) row."""
+    if l2_strength == 0:
+        return 0.0
+    penalized = W if penalize_bias else W[:-1]
+    return float(l2_strength * np.sum(penalized * penalized))
+
+
+def add_l2_gradient(grad: np.ndarray, W: np.ndarray, l2_strength: float,
+                    penalize_bias: bool = True) -> np.ndarray:
+    """grad += 2 * l2_strength * W in place (bias row skipped if penalize_bias is False)."""
+    if l2_strength != 0:
+        rows = slice(None) if penalize_bias else slice(0, -1)
+        grad[rows] += (2 * l2_strength) * W[rows]
+    return grad
+
+
+def logistic_loss_and_residual(logits: np.ndarray, Y: np.ndarray,
+                               out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Mean binary cross-entropy C of logits (N, 1) for targets Y (N, 1) in {0, 1}, and dC/dlogits.
+
+    dC/dlogits = (sigmoid(logits) - Y) / N, written into `out` (N, 1) when given.
+    """
+    e = np.exp(-np.abs(logits))
+    loss = float(np.mean(np.maximum(logits, 0) + np.log1p(e) - Y * logits))
+    out = np.divide(1.0, 1.0 + e, out=out)
+    np.multiply(out, e, out=out, where=logits < 0)  # e / (1 + e) for negative logits
+    out -= Y
+    out /= len(logits)
+    return loss, out
+
+
+def softmax_loss_and_residual(logits: np.ndarray, Y: np.ndarray,
+                              out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Mean softmax cross-entropy C of logits (N, K) for one-hot Y (N, K), and dC/dlogits.
+
+    dC/dlogits = (softmax(logits) - Y) / N, written into `out` (N, K) when given.
+    """
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted, out=out)
+    sums = exp.sum(axis=1, keepdims=True)
+    loss = float(np.mean(np.log(sums).reshape(-1) - np.einsum("nk,nk->n", Y, shifted)))
+    exp /= sums
+    exp -= Y
+    exp /= len(logits)
+    return loss, exp
+
+
+def logistic_loss_and_grad(W: np.ndarray, X: np.ndarray, y: np.ndarray, l2_strength: float = 0.0,
+                           penalize_bias: bool = True) -> tuple[float, np.ndarray]:
+    """Mean binary cross-entropy + l2_strength * ||W||^2, and its gradient.
+
+    W: (D, 1), X: (N, D), y: (N,) in {0, 1}. Returns (J, dJ/dW (D, 1)); dC/dW = -X^T (y - y_hat) / N.
+    """
+    loss, residual = logistic_loss_and_residual(X @ W, y.reshape(-1, 1).astype(X.dtype))
+    grad = add_l2_gradient(X.T @ residual, W, l2_strength, penalize_bias)
+    return loss + l2_penalty(W, l2_strength, penalize_bias), grad
+
+
+def softmax_loss_and_grad(W: np.ndarray, X: np.ndarray, Y: np.ndarray, l2_strength: float = 0.0,
+                          penalize_bias: bool = True) -> tuple[float, np.ndarray]:
+    """Mean softmax cross-entropy + l2_strength * ||W||^2, and its gradient.
+
+    W: (D, K), X: (N, D), Y: (N, K) one-hot. Returns (J, dJ/dW (D, K)); dC/dW = -X^T (Y - Y_hat) / N.
+    """
+    loss, residual = softmax_loss_and_residual(X @ W, Y)
+    grad = add_l2_gradient(X.T @ residual, W, l2_strength, penalize_bias)
+    return loss + l2_penalty(W, l2_strength, penalize_bias), grad
