@@ -1,0 +1,164 @@
+"""Command line: argument parsing and printing only; the work is done by the modules it calls."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+from .errors import LinclassError
+
+DEFAULT_RUN_DIR = "runs/latest"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _finite_float(minimum: float, inclusive: bool):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < minimum or (value == minimum and not inclusive):
+            relation = ">=" if inclusive else ">"
+            raise argparse.ArgumentTypeError(f"expected a finite number {relation} {minimum:g}, got {text!r}")
+        return value
+    return parse
+
+
+def _digit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a digit 0-9, got {text!r}") from None
+    if not 0 <= value <= 9:
+        raise argparse.ArgumentTypeError(f"expected a digit 0-9, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="linclass", description="Logistic and softmax regression on MNIST, from scratch in NumPy.")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train one model and write a run folder",
+                                description="Train one model; unset options take the report's defaults "
+                                "(logistic: lr 0.05, 500 epochs, no shuffle; softmax: lr 0.01, 50 epochs, shuffle).")
+    train.add_argument("--model", choices=("logistic", "softmax"), default="softmax")
+    train.add_argument("--digits", nargs=2, type=_digit, default=(2, 3), metavar=("POSITIVE", "NEGATIVE"),
+                       help="the two digits of the logistic model (target 1, target 0); default 2 3")
+    train.add_argument("--epochs", type=_positive_int, help="maximum number of epochs")
+    train.add_argument("--lr", type=_finite_float(0.0, inclusive=False), help="learning rate")
+    train.add_argument("--batch-size", type=_positive_int, help="mini-batch size (default 128)")
+    train.add_argument("--l2", type=_finite_float(0.0, inclusive=True), default=0.0,
+                       help="L2 strength lambda in J = C + lambda * sum(w^2) (default 0)")
+    train.add_argument("--no-penalize-bias", dest="penalize_bias", action="store_false",
+                       help="leave the bias row out of the L2 penalty")
+    train.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None,
+                       help="reshuffle the training set before every epoch")
+    stopping = train.add_mutually_exclusive_group()
+    stopping.add_argument("--patience", type=_positive_int, default=10,
+                          help="stop after this many validations without a new best validation loss (default 10)")
+    stopping.add_argument("--no-early-stopping", dest="patience", action="store_const", const=None)
+    train.add_argument("--seed", type=int, default=0, help="seed of the shuffling generator (default 0)")
+    train.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    train.add_argument("--data-dir", help="folder with the four MNIST files (else $LINCLASS_DATA_DIR, "
+                       "the user cache, or a download)")
+    train.add_argument("--out", default=DEFAULT_RUN_DIR, help=f"run folder to write (default {DEFAULT_RUN_DIR})")
+    train.add_argument("--force", action="store_true", help="replace --out if it exists")
+    train.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
+
+    evaluate = commands.add_parser("evaluate", help="reload a run folder and print its validation metrics")
+    evaluate.add_argument("run_dir", help="a folder written by 'linclass train'")
+    evaluate.add_argument("--data-dir", help="folder with the four MNIST files")
+    return parser
+
+
+def cmd_train(args) -> int:
+    from .callbacks import ProgressBar
+    from .data import load_mnist
+    from .experiment import RunConfig, make_split, summarize, train
+    from .runs import atomic_dir, save_run
+
+    config = RunConfig(model=args.model, digits=tuple(args.digits), learning_rate=args.lr,
+                       batch_size=args.batch_size, epochs=args.epochs, l2=args.l2,
+                       penalize_bias=args.penalize_bias, shuffle=args.shuffle, patience=args.patience,
+                       seed=args.seed, dtype=args.dtype).resolved()
+    out = Path(args.out)
+    with atomic_dir(out, force=args.force) as folder:
+        split = make_split(config, load_mnist(args.data_dir))
+        print(f"{config.model}: {split.description}; {len(split.y_train)} training, "
+              f"{len(split.y_val)} validation images", file=sys.stderr)
+        callbacks = [ProgressBar(config.model)] if args.progress else []
+        model = train(config, split, callbacks)
+        summary = summarize(model)
+        summary["wall_seconds"] = model.wall_seconds_
+        save_run(folder, config, model, summary)
+    _print_run(config, summary)
+    print(f"run written to {out}/")
+    return 0
+
+
+def _print_run(config, summary: dict) -> None:
+    stop = summary["early_stop"]
+    if stop is None:
+        print(f"trained {summary['steps']} steps; early stopping did not fire")
+    else:
+        print(f"early stopping fired at step {stop['step']} (epoch {stop['epoch']}, 0-based)")
+    if "wall_seconds" in summary:
+        print(f"wall time {summary['wall_seconds']:.2f} s")
+    for label, key in (("at stop", "at_stop"), (f"best (step {summary['best_step']}, kept)", "best")):
+        metrics = summary[key]
+        if metrics:
+            print(f"{label:>24}: " + ", ".join(f"{name} {value:.4f}" for name, value in metrics.items()))
+    print(f"weight norm ||w|| = {summary['weight_norm']:.4f}, ||w||^2 = {summary['weight_norm_squared']:.4f}")
+
+
+def cmd_evaluate(args) -> int:
+    from .data import load_mnist
+    from .experiment import make_split
+    from .runs import load_run
+
+    config, model, metrics = load_run(args.run_dir)
+    split = make_split(config, load_mnist(args.data_dir))
+    logits = model.decision_function(split.X_val)
+    print(f"{config.model} run {args.run_dir}: {split.description}")
+    print(f"validation loss {model.cross_entropy(logits, split.y_val):.6f}, "
+          f"validation accuracy {model.score(split.X_val, split.y_val):.6f} on {len(split.y_val)} images")
+    recorded = (metrics.get("best") or {}).get("val_accuracy")
+    if recorded is not None:
+        print(f"recorded at training time: validation accuracy {recorded:.6f}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except LinclassError as exc:
+        if args.debug:
+            raise
+        print(f"linclass: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("linclass: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""A run folder on disk: config.json, history.json, weights.npz, metrics.json, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .callbacks import History
+from .errors import LinclassError
+from .experiment import RunConfig, make_model
+
+RUN_FILES = ("config.json", "history.json", "weights.npz", "metrics.json")
+
+
+def write_json(path: Path, data) -> None:
+    """Write data as JSON to path atomically (temporary file, then rename)."""
+    with atomic_file(path, "w") as handle:
+        json.dump(data, handle, indent=1, allow_nan=False)
+        handle.write("\n")
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike, mode: str = "wb"):
+    """Open a temporary file beside path; rename it onto path only if the block succeeds."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_dir(path: str | os.PathLike, force: bool = False):
+    """Yield a temporary folder beside path; it becomes path only if the block succeeds.
+
+    An existing path is refused unless force, and then replaced only at the very end.
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise LinclassError(f"{path} already exists; choose another --out or pass --force to replace it.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    except OSError as exc:
+        raise LinclassError(f"cannot write to {path.parent}: {exc.strerror}; choose a writable --out.") from exc
+    try:
+        yield tmp
+        if path.exists():
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+            os.replace(path, old / "run")
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def save_run(folder: Path, config: RunConfig, model, summary: dict) -> None:
+    """Write the four files of a finished run into folder (which must exist)."""
+    write_json(folder / "config.json", config.to_json())
+    write_json(folder / "history.json", model.history_.to_json())
+    write_json(folder / "metrics.json", summary)
+    with atomic_file(folder / "weights.npz") as handle:
+        np.savez(handle, weights=model.weights_)
+
+
+def load_run(folder: str | os.PathLike):
+    """(config, model with weights, metrics dict) of a run folder written by save_run."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise LinclassError(f"{folder} is not a folder; give the folder written by 'linclass train --out'.")
+    missing = [name for name in RUN_FILES if not (folder / name).is_file()]
+    if missing:
+        raise LinclassError(f"{folder} is not a complete linclass run (missing {', '.join(missing)}).")
+    try:
+        config = RunConfig.from_json(json.loads((folder / "config.json").read_text())).resolved()
+        metrics = json.loads((folder / "metrics.json").read_text())
+        history = History.from_json(json.loads((folder / "history.json").read_text()))
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise LinclassError(f"{folder}: damaged run files ({exc}); train the run again.") from exc
+    try:
+        with np.load(folder / "weights.npz", allow_pickle=False) as archive:
+            weights = archive["weights"]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise LinclassError(f"{folder / 'weights.npz'} is damaged ({exc}); train the run again.") from exc
+    model = make_model(config)
+    expected = (785, model.n_outputs)
+    if weights.shape != expected or weights.dtype.kind != "f" or not np.isfinite(weights).all():
+        raise LinclassError(f"{folder / 'weights.npz'} holds {weights.dtype} weights of shape {weights.shape}; "
+                            f"expected finite floats of shape {expected}. Train the run again.")
+    model.set_weights(weights)
+    model.history_ = history
+    return config, model, metrics
