@@ -1,0 +1,49 @@
+"""Shared fixtures: real MNIST from the offline folder, and a private cache for every test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from linclass.data import DATA_DIR_ENV, MNIST_FILES
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+
+
+def find_mnist_dir() -> Path | None:
+    """The offline MNIST folder: $LINCLASS_DATA_DIR (the Makefile sets it) or ../shared/data/mnist."""
+    for candidate in (os.environ.get(DATA_DIR_ENV), SHARED_MNIST):
+        if candidate and all((Path(candidate) / f"{spec.name}.gz").is_file() for spec in MNIST_FILES.values()):
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Keep the tests' decoded-array cache out of the user's home."""
+    cache = tmp_path_factory.mktemp("linclass-cache")
+    previous = os.environ.get("LINCLASS_CACHE_DIR")
+    os.environ["LINCLASS_CACHE_DIR"] = str(cache)
+    yield cache
+    if previous is None:
+        os.environ.pop("LINCLASS_CACHE_DIR", None)
+    else:
+        os.environ["LINCLASS_CACHE_DIR"] = previous
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    directory = find_mnist_dir()
+    if directory is None:
+        pytest.fail("real MNIST not found: set LINCLASS_DATA_DIR to a folder with the four .gz files")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_dir, private_cache):
+    from linclass.data import load_mnist
+
+    return load_mnist(mnist_dir)

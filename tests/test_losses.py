@@ -1,0 +1,97 @@
+"""Losses on hand-computed cases, numerical stability, and gradient checks on real MNIST."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from linclass.gradcheck import max_gradient_difference, numerical_gradient
+from linclass.losses import (binary_cross_entropy, l2_penalty, logistic_loss_and_grad, sigmoid,
+                             softmax, softmax_cross_entropy, softmax_loss_and_grad)
+from linclass.preprocess import binary_split, one_hot, ten_class_split
+
+EPSILON = 1e-3
+
+
+def test_known_values():
+    assert sigmoid(np.array(0.0)) == 0.5
+    # Zero weights: every class equally likely.
+    assert softmax_cross_entropy(np.zeros((4, 10)), np.arange(4)) == pytest.approx(2.302585093, abs=1e-9)
+    assert binary_cross_entropy(np.zeros(3), np.array([0, 1, 1])) == pytest.approx(math.log(2))
+
+
+def test_hand_computed_binary_loss():
+    logits, y = np.array([2.0, -1.0]), np.array([1, 0])
+    expected = -(math.log(1 / (1 + math.exp(-2))) + math.log(1 - 1 / (1 + math.exp(1)))) / 2
+    assert binary_cross_entropy(logits, y) == pytest.approx(expected, rel=1e-12)
+
+
+def test_hand_computed_softmax_loss():
+    logits = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, math.log(2)]])
+    y = np.array([2, 0])
+    p0 = math.exp(3) / (math.exp(1) + math.exp(2) + math.exp(3))
+    expected = -(math.log(p0) + math.log(1 / 4)) / 2
+    assert softmax_cross_entropy(logits, y) == pytest.approx(expected, rel=1e-12)
+
+
+def test_l2_penalty_with_and_without_bias():
+    W = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert l2_penalty(W, 0.5) == 0.5 * 30
+    assert l2_penalty(W, 0.5, penalize_bias=False) == 0.5 * 5
+
+
+def test_stable_for_huge_logits():
+    big = np.array([[1e6, -1e6, 0.0]])
+    assert np.isfinite(softmax_cross_entropy(big, np.array([1])))
+    np.testing.assert_allclose(softmax(big).sum(axis=1), 1.0)
+    assert binary_cross_entropy(np.array([1e6, -1e6]), np.array([0, 1])) == pytest.approx(1e6)
+    assert np.all(np.isfinite(sigmoid(np.array([-1e6, 1e6]))))
+
+
+def test_softmax_rows_sum_to_one():
+    rng = np.random.default_rng(0)
+    probabilities = softmax(rng.normal(scale=30, size=(50, 10)))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_numerical_gradient_of_a_quadratic():
+    W = np.array([[1.0, -2.0], [0.5, 3.0]])
+    np.testing.assert_allclose(numerical_gradient(lambda w: float(np.sum(w ** 2)), W), 2 * W, atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def small_real_sets(mnist):
+    binary, ten = binary_split(mnist), ten_class_split(mnist)
+    return binary.X_train[:20], binary.y_train[:20], ten.X_train[:20], ten.y_train[:20]
+
+
+@pytest.mark.parametrize("l2_strength", [0.0, 0.1])
+@pytest.mark.parametrize("penalize_bias", [True, False])
+def test_logistic_gradient_matches_central_differences(small_real_sets, l2_strength, penalize_bias):
+    X, y, _, _ = small_real_sets
+    W = np.random.default_rng(1).normal(scale=0.01, size=(785, 1))
+    difference = max_gradient_difference(
+        lambda w: logistic_loss_and_grad(w, X, y, l2_strength, penalize_bias), W, EPSILON)
+    assert difference < EPSILON ** 2
+
+
+@pytest.mark.parametrize("l2_strength", [0.0, 0.1])
+def test_softmax_gradient_matches_central_differences(small_real_sets, l2_strength):
+    _, _, X, y = small_real_sets
+    W = np.random.default_rng(2).normal(scale=0.01, size=(785, 10))
+    Y = one_hot(y, 10)
+    difference = max_gradient_difference(lambda w: softmax_loss_and_grad(w, X, Y, l2_strength), W, EPSILON)
+    assert difference < EPSILON ** 2
+
+
+def test_gradient_check_catches_a_wrong_gradient(small_real_sets):
+    X, y, _, _ = small_real_sets
+    W = np.random.default_rng(3).normal(scale=0.01, size=(785, 1))
+
+    def half_gradient(w):
+        loss, grad = logistic_loss_and_grad(w, X, y)
+        return loss, grad / 2
+
+    assert max_gradient_difference(half_gradient, W, EPSILON) > EPSILON ** 2

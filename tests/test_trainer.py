@@ -1,0 +1,159 @@
+"""The SGD trainer: schedule, shuffling, early stopping, determinism, and the report's results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from linclass.callbacks import Callback, EarlyStopping
+from linclass.errors import LinclassError
+from linclass.experiment import RunConfig, make_split, summarize, train
+from linclass.models import LogisticRegression, SoftmaxRegression
+from linclass.trainer import Trainer
+
+
+def toy_problem(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.hstack([rng.normal(size=(n, 3)), np.ones((n, 1))])
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.int64)
+    return X, y
+
+
+class FakeModel:
+    def __init__(self):
+        self.weights = 0
+
+    def get_weights(self):
+        return self.weights
+
+    def set_weights(self, weights):
+        self.weights = weights
+
+
+class FakeTrainer:
+    def __init__(self):
+        self.model, self.stop_training = FakeModel(), False
+
+
+def test_early_stopping_on_scripted_losses():
+    stopper, trainer = EarlyStopping(patience=2), FakeTrainer()
+    stopper.on_train_begin(trainer)
+    for step, loss in enumerate([1.0, 0.8, 0.9, 0.95]):
+        trainer.model.weights = step
+        assert not trainer.stop_training
+        stopper.on_validation_end(trainer, step, {"val_loss": loss})
+    assert trainer.stop_training and stopper.best_step == 1
+    trainer.model.weights = "last"
+    stopper.on_train_end(trainer)
+    assert trainer.model.weights == 1
+    stopper.on_train_begin(trainer)  # reusable: all state reset
+    assert stopper.best == np.inf and stopper.wait == 0 and stopper.best_weights is None
+
+
+class Recorder(Callback):
+    def on_train_begin(self, trainer):
+        self.orders, self.validations = [], []
+
+    def on_step_end(self, trainer, step):
+        if trainer.batch_index == 0:
+            self.orders.append(None if trainer.order is None else trainer.order.copy())
+
+    def on_validation_end(self, trainer, step, logs):
+        self.validations.append(step)
+
+
+def test_schedule_drops_last_batch_and_validates_every_fifth_of_an_epoch():
+    X, y = toy_problem(n=103)  # 10 full batches of 10, 3 rows dropped
+    recorder = Recorder()
+    model = LogisticRegression().fit(X, y, X, y, trainer=Trainer(
+        learning_rate=0.1, batch_size=10, max_epochs=3, shuffle=True, seed=5, callbacks=[recorder]))
+    assert model.n_steps_ == 30 and sorted(model.history_.train_loss_per_step) == list(range(30))
+    assert recorder.validations == list(range(0, 30, 2))  # 10 // 5 = 2
+    assert sorted(model.history_.validation) == recorder.validations
+    for order in recorder.orders:
+        np.testing.assert_array_equal(np.sort(order), np.arange(103))
+    assert not np.array_equal(recorder.orders[0], recorder.orders[1])
+
+
+def test_same_seed_same_order_and_weights():
+    X, y = toy_problem()
+
+    def fit(seed):
+        return LogisticRegression().fit(X, y, trainer=Trainer(learning_rate=0.1, batch_size=8,
+                                                              max_epochs=4, shuffle=True, seed=seed))
+
+    np.testing.assert_array_equal(fit(3).weights_, fit(3).weights_)
+    assert not np.array_equal(fit(3).weights_, fit(4).weights_)
+
+
+def test_one_step_matches_the_gradient_formula():
+    X, y = toy_problem(n=16)
+    model = SoftmaxRegression(n_classes=2, l2_strength=0.05).fit(
+        X, y, trainer=Trainer(learning_rate=0.5, batch_size=16, max_epochs=1, shuffle=False))
+    Y = np.eye(2)[y]
+    expected = -0.5 * (-X.T @ (Y - 0.5) / 16)  # zero weights: every probability is 1/2, L2 term is 0
+    np.testing.assert_allclose(model.weights_, expected, rtol=1e-12)
+    assert model.history_.train_loss_per_step[0] == pytest.approx(np.log(2))
+
+
+def test_zero_initialised_weights_and_estimator_api():
+    X, y = toy_problem()
+    model = LogisticRegression()
+    with pytest.raises(LinclassError, match="call fit first"):
+        model.predict(X)
+    model.fit(X, y, trainer=Trainer(learning_rate=0.5, batch_size=8, max_epochs=20))
+    assert model.weights_.shape == (4, 1)
+    probabilities = model.predict_proba(X)
+    assert probabilities.shape == (64,) and np.all((0 <= probabilities) & (probabilities <= 1))
+    np.testing.assert_array_equal(model.predict(X), (probabilities >= 0.5).astype(int))
+    assert model.score(X, y) > 0.9
+
+
+def test_float32_option_keeps_float32():
+    X, y = toy_problem()
+    model = SoftmaxRegression(n_classes=2).fit(X.astype(np.float32), y, trainer=Trainer(max_epochs=2, batch_size=8))
+    assert model.weights_.dtype == np.float32
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"learning_rate": 0}, "learning_rate"), ({"learning_rate": float("nan")}, "learning_rate"),
+    ({"batch_size": 0}, "batch_size"), ({"max_epochs": 0}, "max_epochs"), ({"learning_rate": "fast"}, "learning_rate"),
+])
+def test_bad_hyperparameters(kwargs, message):
+    with pytest.raises(LinclassError, match=message):
+        Trainer(**kwargs)
+
+
+def test_batch_larger_than_training_set():
+    X, y = toy_problem(n=10)
+    with pytest.raises(LinclassError, match="batch_size"):
+        LogisticRegression().fit(X, y, trainer=Trainer(batch_size=11))
+
+
+def test_deterministic_regression_binary_two_vs_three(mnist):
+    """The report's task 2: 2 vs 3, shuffle off, lr 0.05, batch 128, patience 10, float64."""
+    config = RunConfig(model="logistic", digits=(2, 3), learning_rate=0.05, batch_size=128,
+                       epochs=500, shuffle=False, patience=10, dtype="float64")
+    model = train(config, make_split(config.resolved(), mnist))
+    summary = summarize(model)
+    assert summary["early_stop"] == {"step": 1038, "epoch": 33}
+    assert summary["steps"] == 1039 and summary["best_step"] == 978
+    expected_at_stop = {"train_loss": 0.07088705555893647, "val_loss": 0.06577187753329565,
+                        "train_accuracy": 0.9757802746566792, "val_accuracy": 0.9794319294809011}
+    expected_best = {"train_loss": 0.07086160223775247, "val_loss": 0.06569048761708117,
+                     "train_accuracy": 0.9760299625468165, "val_accuracy": 0.9789422135161606}
+    for name, value in expected_at_stop.items():
+        assert summary["at_stop"][name] == pytest.approx(value, abs=1e-9), name
+    for name, value in expected_best.items():
+        assert summary["best"][name] == pytest.approx(value, abs=1e-9), name
+    # The kept weights are those of the best validation loss, and give its metrics again.
+    split = make_split(config.resolved(), mnist)
+    assert model.score(split.X_val, split.y_val) == pytest.approx(expected_best["val_accuracy"], abs=1e-12)
+    assert summary["weight_norm"] == pytest.approx(2.001095010742001, abs=1e-9)
+
+
+def test_softmax_fifty_epochs_reaches_ninety_percent(mnist):
+    config = RunConfig(model="softmax").resolved()
+    model = train(config, make_split(config, mnist))
+    assert model.best_metrics_["val_accuracy"] > 0.90
+    assert model.final_metrics_["val_accuracy"] > 0.90
