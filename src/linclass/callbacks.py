@@ -87,15 +87,18 @@ class EarlyStopping(Callback):
                 trainer.stop_training = True
 
     def on_train_end(self, trainer) -> None:
+        if not getattr(trainer, "completed", True):
+            return  # an interrupted or diverged run keeps its last weights
         if self.restore_best_weights and self.best_weights is not None:
             trainer.model.set_weights(self.best_weights)
 
     def state_dict(self) -> dict:
-        return {"best": self.best, "wait": self.wait, "best_step": self.best_step,
+        return {"best": None if np.isinf(self.best) else float(self.best), "wait": self.wait, "best_step": self.best_step,
                 "best_logs": self.best_logs, "best_weights": self.best_weights}
 
     def load_state_dict(self, state: dict) -> None:
-        self.best, self.wait = float(state["best"]), int(state["wait"])
+        self.best = np.inf if state["best"] is None else float(state["best"])
+        self.wait = int(state["wait"])
         self.best_step, self.best_logs = state["best_step"], state["best_logs"]
         self.best_weights = state["best_weights"]
 

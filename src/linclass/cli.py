@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
-import time
 from pathlib import Path
 
 from .errors import LinclassError
@@ -46,8 +46,15 @@ def _digit(text: str) -> int:
     return value
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and exit with code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"linclass: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="linclass", description="Logistic and softmax regression on MNIST, from scratch in NumPy.")
     parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "the user cache, or a download)")
     train.add_argument("--out", default=DEFAULT_RUN_DIR, help=f"run folder to write (default {DEFAULT_RUN_DIR})")
     train.add_argument("--force", action="store_true", help="replace --out if it exists")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the interrupted run in --out with its saved settings")
     train.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
 
     evaluate = commands.add_parser("evaluate", help="reload a run folder and print its validation metrics")
@@ -86,25 +95,50 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_train(args) -> int:
-    from .callbacks import ProgressBar
-    from .data import load_mnist
-    from .experiment import RunConfig, make_split, summarize, train
-    from .runs import atomic_dir, save_run
+    from .experiment import RunConfig
 
+    if args.resume:
+        return _resume_train(args)
     config = RunConfig(model=args.model, digits=tuple(args.digits), learning_rate=args.lr,
                        batch_size=args.batch_size, epochs=args.epochs, l2=args.l2,
                        penalize_bias=args.penalize_bias, shuffle=args.shuffle, patience=args.patience,
                        seed=args.seed, dtype=args.dtype).resolved()
+    return _train_into(args, config, resume_from=None)
+
+
+def _resume_train(args) -> int:
+    from .runs import load_checkpoint
+
+    config, checkpoint = load_checkpoint(args.out)
+    print(f"resuming {args.out} at step {checkpoint['meta']['global_step']} with its saved settings "
+          "(other training options are ignored)", file=sys.stderr)
+    return _train_into(args, config, resume_from=checkpoint, replace=True)
+
+
+def _train_into(args, config, resume_from, replace: bool = False) -> int:
+    from .callbacks import ProgressBar
+    from .data import load_mnist
+    from .experiment import make_split, summarize, train
+    from .runs import atomic_dir, save_checkpoint, save_run
+
     out = Path(args.out)
-    with atomic_dir(out, force=args.force) as folder:
+    with atomic_dir(out, force=args.force or replace) as folder:
         split = make_split(config, load_mnist(args.data_dir))
         print(f"{config.model}: {split.description}; {len(split.y_train)} training, "
-              f"{len(split.y_val)} validation images", file=sys.stderr)
+              f"{len(split.y_val)} validation images", file=sys.stderr, flush=True)
         callbacks = [ProgressBar(config.model)] if args.progress else []
-        model = train(config, split, callbacks)
-        summary = summarize(model)
-        summary["wall_seconds"] = model.wall_seconds_
-        save_run(folder, config, model, summary)
+        model = train(config, split, callbacks, resume_from=resume_from, stop_on_signals=True)
+        if model.interrupted_:
+            resume = f"linclass train --resume --out {out}"
+            save_checkpoint(folder, config, model.checkpoint_, resume)
+        else:
+            summary = summarize(model)
+            summary["wall_seconds"] = model.wall_seconds_
+            save_run(folder, config, model, summary)
+    if model.interrupted_:
+        print(f"linclass: interrupted after step {model.n_steps_ - 1}; the run is saved incomplete in {out}/. "
+              f"Resume with: {resume}", file=sys.stderr)
+        return 130
     _print_run(config, summary)
     print(f"run written to {out}/")
     return 0
@@ -145,9 +179,14 @@ def cmd_evaluate(args) -> int:
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate}
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous_sigterm = signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C
     try:
         return COMMANDS[args.command](args)
     except LinclassError as exc:
@@ -156,8 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"linclass: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("linclass: interrupted", file=sys.stderr)
+        print("linclass: interrupted; nothing was written", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 if __name__ == "__main__":

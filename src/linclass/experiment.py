@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -96,14 +97,21 @@ def make_trainer(config: RunConfig, callbacks: list[Callback] = ()) -> Trainer:
                    callbacks=stoppers + list(callbacks))
 
 
-def train(config: RunConfig, split: Split, callbacks: list[Callback] = ()) -> LinearClassifier:
-    """Train a fresh model as config says on split; sets model.wall_seconds_."""
+def train(config: RunConfig, split: Split, callbacks: list[Callback] = (), *,
+          resume_from: dict | None = None, stop_on_signals: bool = False) -> LinearClassifier:
+    """Train a fresh model as config says on split, or continue an interrupted one (resume_from).
+
+    With stop_on_signals, SIGINT/SIGTERM end training after the current step; the model then has
+    interrupted_ = True and checkpoint_ for a later resume. Sets model.wall_seconds_.
+    """
     config = config.resolved()
     model = make_model(config)
+    trainer = make_trainer(config, callbacks)
     started = time.perf_counter()
-    model.fit(split.X_train, split.y_train, split.X_val, split.y_val,
-              trainer=make_trainer(config, callbacks))
+    with trainer.stop_on_signals() if stop_on_signals else contextlib.nullcontext():
+        trainer.fit(model, split.X_train, split.y_train, split.X_val, split.y_val, resume_from=resume_from)
     model.wall_seconds_ = time.perf_counter() - started
+    model.checkpoint_ = trainer.checkpoint() if model.interrupted_ else None
     return model
 
 

@@ -17,6 +17,7 @@ from .errors import LinclassError
 from .experiment import RunConfig, make_model
 
 RUN_FILES = ("config.json", "history.json", "weights.npz", "metrics.json")
+CHECKPOINT_FILES = ("config.json", "history.json", "weights.npz", "checkpoint.json", "status.json")
 
 
 def write_json(path: Path, data) -> None:
@@ -26,12 +27,19 @@ def write_json(path: Path, data) -> None:
         handle.write("\n")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_file(path: str | os.PathLike, mode: str = "wb"):
     """Open a temporary file beside path; rename it onto path only if the block succeeds."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         with os.fdopen(fd, mode) as handle:
             yield handle
         os.replace(tmp, path)
@@ -52,6 +60,7 @@ def atomic_dir(path: str | os.PathLike, force: bool = False):
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+        os.chmod(tmp, 0o777 & ~_umask())
     except OSError as exc:
         raise LinclassError(f"cannot write to {path.parent}: {exc.strerror}; choose a writable --out.") from exc
     try:
@@ -75,6 +84,49 @@ def save_run(folder: Path, config: RunConfig, model, summary: dict) -> None:
     write_json(folder / "metrics.json", summary)
     with atomic_file(folder / "weights.npz") as handle:
         np.savez(handle, weights=model.weights_)
+    write_json(folder / "status.json", {"state": "complete", "steps": summary["steps"]})
+
+
+def save_checkpoint(folder: Path, config: RunConfig, checkpoint: dict, resume_hint: str) -> None:
+    """Write an interrupted run: its history, the weights of the last completed step and the best
+    weights (weights.npz), the trainer state (checkpoint.json) and status.json marking it incomplete."""
+    arrays = checkpoint["arrays"]
+    write_json(folder / "config.json", config.to_json())
+    write_json(folder / "history.json", checkpoint["history"].to_json())
+    with atomic_file(folder / "weights.npz") as handle:
+        np.savez(handle, **arrays)
+    write_json(folder / "checkpoint.json", checkpoint["meta"])
+    write_json(folder / "status.json", {"state": "incomplete", "completed_steps": checkpoint["meta"]["global_step"],
+                                        "resume": resume_hint})
+
+
+def run_state(folder: Path) -> str | None:
+    """'complete', 'incomplete', or None when folder holds no readable status.json."""
+    try:
+        return json.loads((Path(folder) / "status.json").read_text()).get("state")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def load_checkpoint(folder: str | os.PathLike) -> tuple[RunConfig, dict]:
+    """(config, checkpoint dict for Trainer.fit(resume_from=...)) of an interrupted run folder."""
+    folder = Path(folder)
+    state = run_state(folder)
+    if state == "complete":
+        raise LinclassError(f"{folder} is a complete run; there is nothing to resume.")
+    missing = [name for name in CHECKPOINT_FILES if not (folder / name).is_file()]
+    if state != "incomplete" or missing:
+        raise LinclassError(f"{folder} is not an interrupted linclass run (missing {', '.join(missing) or 'status'}); "
+                            "start a new run instead of --resume.")
+    try:
+        config = RunConfig.from_json(json.loads((folder / "config.json").read_text())).resolved()
+        meta = json.loads((folder / "checkpoint.json").read_text())
+        history = History.from_json(json.loads((folder / "history.json").read_text()))
+        with np.load(folder / "weights.npz", allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
+        raise LinclassError(f"{folder}: damaged checkpoint ({exc}); start the run again without --resume.") from exc
+    return config, {"meta": meta, "arrays": arrays, "history": history}
 
 
 def load_run(folder: str | os.PathLike):
@@ -82,6 +134,8 @@ def load_run(folder: str | os.PathLike):
     folder = Path(folder)
     if not folder.is_dir():
         raise LinclassError(f"{folder} is not a folder; give the folder written by 'linclass train --out'.")
+    if run_state(folder) == "incomplete":
+        raise LinclassError(f"{folder} is an interrupted run; finish it with 'linclass train --resume --out {folder}'.")
     missing = [name for name in RUN_FILES if not (folder / name).is_file()]
     if missing:
         raise LinclassError(f"{folder} is not a complete linclass run (missing {', '.join(missing)}).")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +17,12 @@ from .models import LinearClassifier, check_features, check_labels
 
 
 class TrainingDiverged(LinclassError):
-    """The loss or the weights became non-finite; the model keeps the last finite weights."""
+    """The loss or the update became non-finite or exploded; the model keeps the weights before that step."""
+
+
+# A mean cross-entropy this large means the true classes get probabilities below e^-10000:
+# the steps overshoot (linear models never overflow with a stable loss, they only blow up).
+DEFAULT_MAX_LOSS = 1e4
 
 
 def _check_positive_int(name: str, value) -> int:
@@ -54,7 +62,7 @@ class Trainer:
 
     def __init__(self, *, learning_rate: float = 0.01, batch_size: int = 128, max_epochs: int = 50,
                  shuffle: bool = True, seed: int | None = 0, validations_per_epoch: int = 5,
-                 callbacks: list[Callback] | tuple = ()):
+                 callbacks: list[Callback] | tuple = (), max_loss: float | None = DEFAULT_MAX_LOSS):
         self.learning_rate = float(learning_rate) if _is_number(learning_rate) else learning_rate
         if not _is_number(learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
             raise LinclassError(f"learning_rate must be a finite number > 0; got {learning_rate!r}.")
@@ -63,13 +71,20 @@ class Trainer:
         self.validations_per_epoch = _check_positive_int("validations_per_epoch", validations_per_epoch)
         self.shuffle, self.seed = bool(shuffle), seed
         self.callbacks = list(callbacks)
+        self.max_loss = math.inf if max_loss is None else float(max_loss)
+        self.interrupt_requested = False
 
     @property
     def early_stopping(self) -> EarlyStopping | None:
         return next((c for c in self.callbacks if isinstance(c, EarlyStopping)), None)
 
-    def fit(self, model: LinearClassifier, X, y, X_val=None, y_val=None) -> History:
-        """Train model on X (N, D), y (N,); returns the History (also set as model.history_)."""
+    def fit(self, model: LinearClassifier, X, y, X_val=None, y_val=None, *,
+            resume_from: dict | None = None) -> History:
+        """Train model on X (N, D), y (N,); returns the History (also set as model.history_).
+
+        resume_from: a dict from checkpoint() of an interrupted run with the same data and
+        settings; training continues exactly where it stopped.
+        """
         X = check_features(X)
         y = check_labels(y, len(X), model.n_classes)
         has_val = X_val is not None or y_val is not None
@@ -97,25 +112,86 @@ class Trainer:
         self.order = None
         self.stop_training, self.stopped_early = False, None
         self.last_logs = None
-        return self._run()
-
-    def _run(self) -> History:
-        model = self.model
+        self.interrupted = self.completed = False
         for callback in self.callbacks:
             callback.on_train_begin(self)
+        if resume_from is not None:
+            self._restore(resume_from)
         try:
             self._loop()
+            self.completed = not self.interrupted
         finally:
             for callback in self.callbacks:
                 callback.on_train_end(self)
-        stopper = self.early_stopping
+        return self._publish()
+
+    def _publish(self) -> History:
+        model, stopper = self.model, self.early_stopping
         model.history_ = self.history
         model.early_stop_ = self.stopped_early
         model.n_steps_ = self.global_step
         model.final_metrics_ = self.last_logs
         model.best_metrics_ = stopper.best_logs if stopper is not None else self.last_logs
         model.best_step_ = stopper.best_step if stopper is not None else None
+        model.interrupted_ = self.interrupted
         return self.history
+
+    # -- interrupt and resume
+
+    @contextmanager
+    def stop_on_signals(self, signals=(signal.SIGINT, signal.SIGTERM)):
+        """Within the block, SIGINT/SIGTERM end training after the current step (a second one at once)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def request_stop(signum, frame):
+            if self.interrupt_requested:
+                raise KeyboardInterrupt
+            self.interrupt_requested = True
+
+        self.interrupt_requested = False
+        previous = {sig: signal.signal(sig, request_stop) for sig in signals}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def checkpoint(self) -> dict:
+        """The complete state of an interrupted run: {"meta": JSON-able dict, "arrays": {name: array}}."""
+        stopper = self.early_stopping
+        meta = {"epoch": self.epoch, "batch_index": self.batch_index, "global_step": self.global_step,
+                "rng_state": self.rng.bit_generator.state, "last_logs": self.last_logs,
+                "stop_training": self.stop_training,
+                "stopped_early": None if self.stopped_early is None else vars(self.stopped_early)}
+        arrays = {"weights": self.model.weights_.copy(),
+                  "order": self.order if self.order is not None else np.empty(0, dtype=np.int64)}
+        if stopper is not None:
+            state = stopper.state_dict()
+            arrays["best_weights"] = state.pop("best_weights")
+            if arrays["best_weights"] is None:
+                del arrays["best_weights"]
+            meta["early_stopping"] = state
+        return {"meta": meta, "arrays": arrays, "history": self.history}
+
+    def _restore(self, state: dict) -> None:
+        meta, arrays = state["meta"], state["arrays"]
+        W = arrays["weights"]
+        if W.shape != self.model.weights_.shape or W.dtype != self.model.weights_.dtype:
+            raise LinclassError(f"checkpoint weights are {W.dtype} {W.shape}, the run needs "
+                                f"{self.model.weights_.dtype} {self.model.weights_.shape}; is it another run?")
+        self.model.weights_[...] = W
+        self.epoch, self.batch_index = int(meta["epoch"]), int(meta["batch_index"])
+        self.global_step = int(meta["global_step"])
+        self.rng.bit_generator.state = meta["rng_state"]
+        self.order = arrays["order"] if arrays["order"].size else None
+        self.last_logs, self.stop_training = meta["last_logs"], bool(meta["stop_training"])
+        self.stopped_early = StopInfo(**meta["stopped_early"]) if meta["stopped_early"] else None
+        self.history = state["history"]
+        stopper = self.early_stopping
+        if stopper is not None:
+            stopper.load_state_dict({**meta["early_stopping"], "best_weights": arrays.get("best_weights")})
 
     def _loop(self) -> None:
         model, X, T = self.model, self.X, self.targets
@@ -148,12 +224,8 @@ class Trainer:
                 np.matmul(X_batch.T, residual, out=grad)
                 add_l2_gradient(grad, W, l2_strength, penalize_bias)
                 grad *= learning_rate
-                if not (math.isfinite(loss) and math.isfinite(grad.sum())):
-                    raise TrainingDiverged(
-                        f"training diverged at step {self.global_step} (epoch {self.epoch}): "
-                        f"loss {loss}; the weights of step {self.global_step - 1} are kept. "
-                        "Lower the learning rate."
-                    )
+                if not (loss <= self.max_loss and math.isfinite(grad.sum())):
+                    self._diverged(loss)
                 W -= grad
                 step = self.global_step
                 train_losses[step] = loss
@@ -165,8 +237,21 @@ class Trainer:
                 self.global_step += 1
                 if self.stop_training:
                     return
+                if self.interrupt_requested:
+                    self.interrupted = True
+                    return
             self.batch_index = 0
             self.epoch += 1
+
+    def _diverged(self, loss: float) -> None:
+        self.model.history_ = self.history
+        problem = "the update is not finite" if math.isfinite(loss) else "it is not finite"
+        if math.isfinite(loss) and loss > self.max_loss:
+            problem = f"it exceeds {self.max_loss:g} nats"
+        raise TrainingDiverged(
+            f"training diverged at step {self.global_step} (epoch {self.epoch}): batch loss {loss:.4g}, "
+            f"{problem}; the model keeps the weights before this step. "
+            f"Lower the learning rate (now {self.learning_rate:g}).")
 
     def _validate(self, step: int) -> None:
         model, W = self.model, self.model.weights_

@@ -1,0 +1,95 @@
+"""Interrupt a real training run with SIGINT/SIGTERM in a subprocess, resume it, and compare bit for bit."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from linclass.cli import main
+
+TRAIN = ["train", "--model", "softmax", "--epochs", "8", "--no-progress"]
+
+
+def start_training(out, mnist_dir, *extra):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "linclass.cli", *TRAIN, *extra, "--data-dir", str(mnist_dir),
+                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def interrupt_after(process, delay, signum):
+    """Wait until training has started (the split line on stderr), then signal after `delay` seconds."""
+    process.stderr.readline()
+    time.sleep(delay)
+    sent = time.perf_counter()
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+    return process.returncode, err, time.perf_counter() - sent
+
+
+def read_run(folder):
+    with np.load(folder / "weights.npz") as archive:
+        weights = archive["weights"]
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics.pop("wall_seconds")
+    return weights, json.loads((folder / "history.json").read_text()), metrics
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, mnist_dir):
+    out = tmp_path_factory.mktemp("reference") / "run"
+    assert main([*TRAIN, "--data-dir", str(mnist_dir), "--out", str(out)]) == 0
+    return read_run(out)
+
+
+@pytest.mark.parametrize("delay, signum", [(0.0, signal.SIGINT), (0.2, signal.SIGTERM), (0.5, signal.SIGINT)])
+def test_interrupt_then_resume_is_bit_identical(tmp_path, mnist_dir, uninterrupted, delay, signum):
+    out = tmp_path / "run"
+    code, err, seconds = interrupt_after(start_training(out, mnist_dir), delay, signum)
+    if code == 0:
+        pytest.skip("the run finished before the signal arrived (machine much faster than expected)")
+    assert code == 130 and seconds < 1.0, err
+    assert "Traceback" not in err and f"linclass train --resume --out {out}" in err
+    status = json.loads((out / "status.json").read_text())
+    assert status["state"] == "incomplete" and status["completed_steps"] >= 1
+    with np.load(out / "weights.npz") as archive:
+        assert {"weights", "order"} <= set(archive.files)  # last step's weights (and the best, once validated)
+    assert main(["evaluate", str(out), "--data-dir", str(mnist_dir)]) == 2  # incomplete: refused
+
+    assert main(["train", "--resume", "--out", str(out), "--data-dir", str(mnist_dir), "--no-progress"]) == 0
+    weights, history, metrics = read_run(out)
+    ref_weights, ref_history, ref_metrics = uninterrupted
+    np.testing.assert_array_equal(weights, ref_weights)
+    assert history == ref_history and metrics == ref_metrics
+
+
+def test_interrupted_twice(tmp_path, mnist_dir, uninterrupted):
+    out = tmp_path / "run"
+    code, _, _ = interrupt_after(start_training(out, mnist_dir), 0.2, signal.SIGINT)
+    assert code == 130
+    resumed = subprocess.Popen([sys.executable, "-m", "linclass.cli", "train", "--resume", "--out", str(out),
+                                "--data-dir", str(mnist_dir), "--no-progress"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    resumed.stderr.readline()  # "resuming ..."
+    code, _, _ = interrupt_after(resumed, 0.3, signal.SIGINT)
+    assert code in (0, 130)
+    if code == 130:
+        assert main(["train", "--resume", "--out", str(out), "--data-dir", str(mnist_dir), "--no-progress"]) == 0
+    weights, history, metrics = read_run(out)
+    np.testing.assert_array_equal(weights, uninterrupted[0])
+    assert history == uninterrupted[1] and metrics == uninterrupted[2]
+
+
+def test_resume_refuses_complete_and_foreign_folders(tmp_path, mnist_dir, capsys):
+    assert main(["train", "--resume", "--out", str(tmp_path), "--data-dir", str(mnist_dir)]) == 2
+    assert "not an interrupted linclass run" in capsys.readouterr().err
+    out = tmp_path / "done"
+    assert main([*TRAIN[:4], "1", "--no-progress", "--data-dir", str(mnist_dir), "--out", str(out)]) == 0
+    assert main(["train", "--resume", "--out", str(out), "--data-dir", str(mnist_dir)]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
