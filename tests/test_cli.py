@@ -17,7 +17,7 @@ def test_train_then_evaluate(tmp_path, mnist_dir, capsys):
     code = main(["train", "--model", "logistic", "--epochs", "3", "--data-dir", str(mnist_dir),
                  "--out", str(out), "--no-progress"])
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "history.json", "metrics.json", "weights.npz"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "history.json", "metrics.json", "status.json", "weights.npz"]
     config = json.loads((out / "config.json").read_text())
     assert config["model"] == "logistic" and config["learning_rate"] == 0.05 and config["shuffle"] is False
     metrics = json.loads((out / "metrics.json").read_text())

@@ -9,7 +9,7 @@ from linclass.callbacks import Callback, EarlyStopping
 from linclass.errors import LinclassError
 from linclass.experiment import RunConfig, make_split, summarize, train
 from linclass.models import LogisticRegression, SoftmaxRegression
-from linclass.trainer import Trainer
+from linclass.trainer import Trainer, TrainingDiverged
 
 
 def toy_problem(n=64, seed=0):
@@ -157,3 +157,26 @@ def test_softmax_fifty_epochs_reaches_ninety_percent(mnist):
     model = train(config, make_split(config, mnist))
     assert model.best_metrics_["val_accuracy"] > 0.90
     assert model.final_metrics_["val_accuracy"] > 0.90
+
+
+def test_divergence_stops_at_once_and_keeps_the_last_weights(mnist):
+    config = RunConfig(model="softmax", learning_rate=1e6, epochs=2).resolved()
+    split = make_split(config, mnist)
+    recorder = Recorder()
+    model = SoftmaxRegression()
+    with pytest.raises(TrainingDiverged, match=r"diverged at step 1 \(epoch 0\).*Lower the learning rate"):
+        model.fit(split.X_train, split.y_train, split.X_val, split.y_val,
+                  trainer=Trainer(learning_rate=1e6, callbacks=[EarlyStopping(), recorder]))
+    # Step 0 (from zero weights) was taken; step 1's loss exploded, so its update was not applied.
+    assert np.isfinite(model.weights_).all() and np.abs(model.weights_).max() > 0
+    assert list(model.history_.train_loss_per_step) == [0]
+    assert issubclass(TrainingDiverged, ValueError)
+
+
+def test_divergence_through_the_cli_is_one_line(tmp_path, mnist_dir, capsys):
+    from linclass.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "--lr", "1e6", "--no-progress", "--data-dir", str(mnist_dir), "--out", str(out)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("linclass: error: training diverged at step 1") and not out.exists()
