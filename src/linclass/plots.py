@@ -1,0 +1,193 @@
+"""Figures of the report: learning curves, shuffling comparison, weight images, norms. Never trains.
+
+Figures are built on matplotlib's object API (Figure, no pyplot), so no global backend or state
+is touched, and each is saved as PNG and SVG without a date, so a re-run writes identical files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .callbacks import History
+
+STEP_LABEL = "training step (mini-batches of 128 images)"
+LOSS_LABEL = "cross-entropy loss (nats)"
+ACCURACY_LABEL = "accuracy (fraction correct)"
+TRAIN_COLOR, VAL_COLOR = "tab:blue", "tab:orange"
+SHUFFLE_COLORS = {False: "tab:red", True: "tab:green"}
+LAMBDA_COLORS = ("#440154", "#31688e", "#35b779", "#c9b400")  # dark to light, strong to weak L2
+
+
+def _figure(width: float = 7.5, height: float = 4.6, **subplots):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.subplots(**subplots)
+
+
+def save_figure(fig, folder: Path, stem: str) -> str:
+    """Write folder/stem.png (120 dpi) and folder/stem.svg; returns 'figures/stem.png'-style path."""
+    import matplotlib
+
+    folder.mkdir(parents=True, exist_ok=True)
+    fig.savefig(folder / f"{stem}.png", dpi=120, metadata={"Software": None})
+    with matplotlib.rc_context({"svg.hashsalt": stem}):  # fixed ids instead of random ones
+        fig.savefig(folder / f"{stem}.svg", metadata={"Date": None})
+    return f"{folder.name}/{stem}.png"
+
+
+def windowed_mean(steps: np.ndarray, values: np.ndarray, window: int = 10):
+    """Mean and standard deviation of consecutive, non-overlapping windows of `window` values.
+
+    Returns (centre steps, means, stds), one entry per complete window; a shorter series is one window.
+    """
+    window = max(1, min(window, len(values)))
+    n = len(values) // window * window
+    chunks = values[:n].reshape(-1, window)
+    return steps[:n].reshape(-1, window)[:, window // 2], chunks.mean(axis=1), chunks.std(axis=1)
+
+
+def _mark_stop(ax, early_stop_step: int | None, best_step: int | None) -> None:
+    if early_stop_step is not None:
+        ax.axvline(early_stop_step, color="0.3", linestyle=":", linewidth=1.2,
+                   label=f"early stopping fired (step {early_stop_step})")
+    if best_step is not None:
+        ax.axvline(best_step, color="0.3", linestyle="--", linewidth=1.0,
+                   label=f"lowest validation loss, weights kept (step {best_step})")
+
+
+def _finish(ax, title: str, xlabel: str, ylabel: str, ylim=None, legend_loc: str = "best") -> None:
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.grid(alpha=0.3)
+    ax.legend(loc=legend_loc, fontsize="small")
+
+
+def loss_figure(history: History, title: str, *, ylim=None, early_stop_step=None, best_step=None):
+    """Training loss (mean of 10 steps, +/- 1 std band) and validation loss against training step."""
+    fig, ax = _figure()
+    centres, mean, std = windowed_mean(*history.series("train_loss_per_step"))
+    ax.fill_between(centres, mean - std, mean + std, color=TRAIN_COLOR, alpha=0.25, linewidth=0,
+                    label="training loss, +/- 1 std over the same 10 steps")
+    ax.plot(centres, mean, color=TRAIN_COLOR, label="training loss, mean over 10 steps (one batch each)")
+    ax.plot(*history.series("val_loss"), color=VAL_COLOR, label="validation loss (whole validation set)")
+    _mark_stop(ax, early_stop_step, best_step)
+    _finish(ax, title, STEP_LABEL, LOSS_LABEL, ylim, "upper right")
+    return fig
+
+
+def accuracy_figure(history: History, title: str, *, ylim=None, early_stop_step=None, best_step=None):
+    """Training and validation accuracy (whole sets, at each validation) against training step."""
+    fig, ax = _figure()
+    ax.plot(*history.series("train_accuracy"), color=TRAIN_COLOR, label="training accuracy (whole training set)")
+    ax.plot(*history.series("val_accuracy"), color=VAL_COLOR, label="validation accuracy (whole validation set)")
+    _mark_stop(ax, early_stop_step, best_step)
+    _finish(ax, title, STEP_LABEL, ACCURACY_LABEL, ylim, "lower right")
+    return fig
+
+
+def _shuffle_name(shuffle: bool) -> str:
+    return "shuffled every epoch" if shuffle else "not shuffled (same batch order every epoch)"
+
+
+def _shuffle_curves(ax, histories: dict[bool, History], metric: str, spikes: dict | None) -> None:
+    for shuffle, history in histories.items():
+        steps, values = history.series(metric)
+        ax.plot(steps, values, color=SHUFFLE_COLORS[shuffle], linewidth=1.3,
+                label=f"{_shuffle_name(shuffle)}, last validation at step {steps[-1]}")
+        if spikes and spikes.get(shuffle):
+            step, size = spikes[shuffle]["step"], spikes[shuffle]["size"]
+            ax.plot([step], values[steps == step], "o", markersize=10, markerfacecolor="none",
+                    markeredgecolor=SHUFFLE_COLORS[shuffle], markeredgewidth=1.6,
+                    label=f"largest spike, {'shuffled' if shuffle else 'not shuffled'}: "
+                          f"{size:.4f} at step {step}")
+
+
+def shuffle_loss_figure(histories: dict[bool, History], title: str, *, steps_per_epoch: int,
+                        ylim=None, spikes: dict | None = None):
+    """Without (False) vs with (True) shuffling: whole-set training loss at each validation (left),
+    and the loss of every step's batch over the last three epochs both runs trained (right).
+
+    spikes: {shuffle: {"step", "size"}} circles each run's largest spike.
+    """
+    fig, (left, right) = _figure(13.0, 4.8, ncols=2, width_ratios=(3, 2))
+    _shuffle_curves(left, histories, "train_loss", spikes)
+    _finish(left, "training loss on the whole training set, at each validation", STEP_LABEL,
+            LOSS_LABEL, ylim, "upper right")
+    stop = min(int(history.series("train_loss_per_step")[0][-1]) for history in histories.values()) + 1
+    start = max(0, stop - 3 * steps_per_epoch)
+    for shuffle, history in histories.items():
+        steps, values = history.series("train_loss_per_step")
+        keep = (steps >= start) & (steps < stop)
+        right.plot(steps[keep], values[keep], ".-", color=SHUFFLE_COLORS[shuffle], linewidth=0.9,
+                   markersize=3, label=_shuffle_name(shuffle))
+    for boundary in range(-(-start // steps_per_epoch) * steps_per_epoch, stop, steps_per_epoch):
+        right.axvline(boundary, color="0.5", linewidth=0.8, linestyle=":")
+    _finish(right, f"loss of each step's own batch, steps {start}-{stop - 1}\n"
+            "(dotted lines: epoch boundaries)", STEP_LABEL, "batch cross-entropy loss (nats)", None, "upper right")
+    fig.suptitle(title)
+    return fig
+
+
+def shuffle_accuracy_figure(histories: dict[bool, History], title: str, *, ylim=None,
+                            spikes: dict | None = None):
+    """Validation accuracy without (False) and with (True) shuffling; circles each largest dip."""
+    fig, ax = _figure()
+    _shuffle_curves(ax, histories, "val_accuracy", spikes)
+    _finish(ax, title, STEP_LABEL, "validation accuracy (fraction correct)", ylim, "lower right")
+    return fig
+
+
+def weights_figure(rows: list[tuple[str, np.ndarray]], title: str):
+    """Each digit's weights (bias row dropped) as a 28x28 image; one row per (label, W (785, 10)).
+
+    Colours are symmetric around 0 and shared within a row, so a row's images compare directly.
+    """
+    fig, axes = _figure(13.0, 1.9 * len(rows) + 0.8, nrows=len(rows), ncols=10, squeeze=False)
+    for row, (label, W) in zip(axes, rows):
+        images = W[:-1].T.reshape(-1, 28, 28)
+        limit = float(np.abs(images).max()) or 1.0
+        for digit, ax in enumerate(row):
+            shown = ax.imshow(images[digit], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"digit {digit}", fontsize="small")
+        row[0].set_ylabel(label)
+        fig.colorbar(shown, ax=list(row), shrink=0.9, pad=0.01, label="weight (per scaled pixel)")
+    fig.suptitle(title)
+    return fig
+
+
+def lambda_accuracy_figure(histories: dict[float, History], title: str, *, ylim=None,
+                           early_stops: dict[float, int | None] | None = None):
+    """Validation accuracy against training step, one curve per L2 strength lambda."""
+    fig, ax = _figure()
+    early_stops = early_stops or {}
+    for color, (l2, history) in zip(LAMBDA_COLORS, histories.items()):
+        stop = early_stops.get(l2)
+        ending = f"early stop at step {stop}" if stop is not None else "no early stop"
+        ax.plot(*history.series("val_accuracy"), color=color, label=f"λ = {l2:g} ({ending})")
+    _finish(ax, title, STEP_LABEL, "validation accuracy (fraction correct)", ylim, "lower right")
+    return fig
+
+
+def norm_figure(lambdas, norms, squared, title: str, *, reference: tuple[float, float] | None = None):
+    """||w|| and ||w||^2 after training against lambda (log x), side by side; reference: lambda 0's pair."""
+    fig, axes = _figure(11.0, 4.4, ncols=2)
+    for ax, values, symbol, name, index in ((axes[0], norms, "‖w‖", "L2 norm", 0),
+                                            (axes[1], squared, "‖w‖²", "squared L2 norm", 1)):
+        ax.plot(lambdas, values, "o-", color="tab:purple", label=f"{symbol}, {name} after training")
+        if reference is not None:
+            ax.axhline(reference[index], color="0.4", linestyle="--",
+                       label=f"λ = 0 for comparison: {symbol} = {reference[index]:.4f}")
+        ax.set_xscale("log")
+        ax.set_ylim(bottom=0)
+        _finish(ax, f"{symbol} ({name}) against λ", "L2 strength λ (log scale)",
+                f"{symbol} (unitless; all weights incl. bias)", None, "lower left")
+    fig.suptitle(title)
+    return fig

@@ -1,0 +1,228 @@
+"""The course report's experiments: the plan, the task 1 gradient check, and running them all.
+
+Every experiment runs with one BLAS thread: the summation order of a matrix product depends on
+the number of threads, so pinning it is what makes `--jobs 1` and `--jobs 2` give bit-identical
+results. Parallelism comes from running independent experiments in separate processes instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from .callbacks import History, ProgressBar
+from .data import Mnist, load_mnist
+from .errors import LinclassError
+from .experiment import RunConfig, make_split, summarize, train
+from .gradcheck import max_gradient_difference
+from .losses import logistic_loss_and_grad, softmax_loss_and_grad
+from .preprocess import Split, binary_split, one_hot, ten_class_split
+from .runs import save_run
+
+TASKS = ("task1", "task2", "task3", "task4")
+LAMBDAS = (1.0, 0.1, 0.01, 0.001)
+BLAS_THREADS = 1
+GRADCHECK = {"epsilon": 1e-3, "l2_strength": 0.1, "n_images": 20, "weight_scale": 0.01}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One training run of the report: its folder name under runs/, a title, its resolved config."""
+
+    name: str
+    title: str
+    config: RunConfig
+    tasks: tuple[str, ...]  # the tasks whose answers use this run
+
+
+@dataclass
+class Result:
+    """What a finished experiment hands back: its RUN record, history and final (restored) weights."""
+
+    experiment: Experiment
+    summary: dict
+    history: History
+    weights: np.ndarray
+    wall_seconds: float
+
+
+def parse_tasks(text: str | None) -> tuple[str, ...]:
+    """'task2,task4' -> ('task2', 'task4') in report order; None means every task."""
+    if text is None:
+        return TASKS
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in TASKS]
+    if not names or unknown:
+        raise LinclassError(f"--only takes a comma-separated list of {', '.join(TASKS)}; got {text!r}.")
+    return tuple(task for task in TASKS if task in names)
+
+
+def plan_experiments(tasks: tuple[str, ...], *, seed: int = 0, dtype: str = "float64",
+                     max_epochs: int | None = None) -> list[Experiment]:
+    """The training runs the given tasks need, in report order (task 4b reuses task 3's lambda-0 run)."""
+    def config(**values) -> RunConfig:
+        resolved = RunConfig(seed=seed, dtype=dtype, **values).resolved()
+        if max_epochs is not None and resolved.epochs > max_epochs:
+            resolved = replace(resolved, epochs=max_epochs)
+        return resolved
+
+    plan = []
+    if "task2" in tasks:
+        plan.append(Experiment("task2_logistic_no_shuffle", "task 2 logistic, no shuffle",
+                               config(model="logistic", shuffle=False), ("task2",)))
+        plan.append(Experiment("task2_logistic_shuffle", "task 2 logistic, shuffle",
+                               config(model="logistic", shuffle=True), ("task2",)))
+    if "task3" in tasks or "task4" in tasks:
+        users = tuple(task for task in ("task3", "task4") if task in tasks)
+        plan.append(Experiment("task3_softmax_lambda_0", "task 3 softmax, lambda 0",
+                               config(model="softmax", l2=0.0), users))
+    if "task4" in tasks:
+        for l2 in LAMBDAS:
+            plan.append(Experiment(f"task4_softmax_lambda_{l2:g}", f"task 4 softmax, lambda {l2:g}",
+                                   config(model="softmax", l2=l2), ("task4",)))
+    return plan
+
+
+# ---------------------------------------------------------------- one experiment (in any process)
+
+_mnist: dict[str, Mnist] = {}
+_splits: dict[tuple, Split] = {}
+
+
+def _split_for(config: RunConfig, data_dir: str | None) -> Split:
+    """The config's split, built once per process and shared by the runs that use the same data."""
+    key = (config.model, config.digits, config.dtype, config.n_train, config.n_val)
+    if key not in _splits:
+        if data_dir not in _mnist:
+            _mnist[data_dir] = load_mnist(data_dir)
+        _splits[key] = make_split(config, _mnist[data_dir])
+    return _splits[key]
+
+
+def _say(progress: bool, message: str) -> None:
+    if progress:
+        print(message, file=sys.stderr, flush=True)
+
+
+def run_experiment(experiment: Experiment, runs_dir: Path, data_dir: str | None = None, *,
+                   position: str = "", progress: bool = False, progress_bar: bool = False) -> Result:
+    """Train one experiment with one BLAS thread and write its run folder runs_dir/<name>/."""
+    from threadpoolctl import threadpool_limits
+
+    _say(progress, f"[{position}] {experiment.title}: started")
+    with threadpool_limits(limits=BLAS_THREADS):
+        split = _split_for(experiment.config, data_dir)
+        callbacks = [ProgressBar(experiment.title)] if progress_bar else []
+        model = train(experiment.config, split, callbacks)
+    steps_per_epoch = len(split.y_train) // experiment.config.batch_size
+    validation_steps, _ = model.history_.series("val_loss")
+    summary = summarize(model)
+    summary.update({
+        "run_dir": f"runs/{experiment.name}",
+        "n_train_images": len(split.y_train),
+        "n_val_images": len(split.y_val),
+        "steps_per_epoch": steps_per_epoch,
+        "validate_every": int(np.min(np.diff(validation_steps))) if len(validation_steps) > 1 else None,
+        "config": experiment.config.to_json(),
+    })
+    folder = Path(runs_dir) / experiment.name
+    folder.mkdir(parents=True, exist_ok=True)
+    save_run(folder, experiment.config, model, {**summary, "wall_seconds": model.wall_seconds_})
+    stop = summary["early_stop"]
+    ending = (f"early stopping at step {stop['step']} (epoch {stop['epoch']})" if stop
+              else f"all {experiment.config.epochs} epochs")
+    _say(progress, f"[{position}] {experiment.title}: done in {model.wall_seconds_:.1f} s, {ending}")
+    return Result(experiment, summary, model.history_, model.weights_, model.wall_seconds_)
+
+
+def check_gradients(data_dir: str | None = None, *, seed: int = 0, position: str = "",
+                    progress: bool = False) -> dict:
+    """Task 1: largest |analytic - central difference| gradient entry of both models on real images.
+
+    Uses the first n_images training images of each model's split in float64, weights drawn from
+    N(0, weight_scale^2) by default_rng(seed), with l2_strength 0 and GRADCHECK['l2_strength'].
+    """
+    from threadpoolctl import threadpool_limits
+
+    _say(progress, f"[{position}] task 1 gradient check: started")
+    started = time.perf_counter()
+    epsilon, l2, n = GRADCHECK["epsilon"], GRADCHECK["l2_strength"], GRADCHECK["n_images"]
+    mnist = load_mnist(data_dir)
+    binary = binary_split(mnist, n_train=5 * n, n_val=5 * n)  # about a fifth of MNIST is a 2 or a 3
+    ten = ten_class_split(mnist, n_train=n, n_val=1)
+    X_binary, y_binary = binary.X_train[:n], binary.y_train[:n]
+    X_ten, Y_ten = ten.X_train[:n], one_hot(ten.y_train[:n], 10)
+    rng = np.random.default_rng(seed)
+    W_binary = rng.normal(scale=GRADCHECK["weight_scale"], size=(X_binary.shape[1], 1))
+    W_ten = rng.normal(scale=GRADCHECK["weight_scale"], size=(X_ten.shape[1], 10))
+    result = {}
+    with threadpool_limits(limits=BLAS_THREADS):
+        for name, loss_and_grad, W, X, T in (("logistic", logistic_loss_and_grad, W_binary, X_binary, y_binary),
+                                             ("softmax", softmax_loss_and_grad, W_ten, X_ten, Y_ten)):
+            plain = max_gradient_difference(lambda w: loss_and_grad(w, X, T, 0.0), W, epsilon)
+            with_l2 = max_gradient_difference(lambda w: loss_and_grad(w, X, T, l2), W, epsilon)
+            result[name] = {"max_abs_diff": plain, "l2_max_abs_diff": with_l2, "n_images": len(X),
+                            "passed": bool(max(plain, with_l2) < epsilon**2)}
+    result.update({**GRADCHECK, "threshold": epsilon**2, "dtype": "float64", "split": "training"})
+    seconds = time.perf_counter() - started
+    _say(progress, f"[{position}] task 1 gradient check: done in {seconds:.1f} s")
+    return {"task1": result, "wall_seconds": seconds}
+
+
+# ---------------------------------------------------------------- the whole plan
+
+def _longest_first(experiment: Experiment) -> tuple:
+    """Softmax runs before the (much shorter) logistic ones; a weaker L2 penalty usually trains longer."""
+    return experiment.config.model != "softmax", experiment.config.l2
+
+
+def effective_jobs(requested: int, n_experiments: int) -> int:
+    """Worker processes to use: at most one per experiment and one per CPU core (BLAS uses one thread)."""
+    return max(1, min(requested, n_experiments, os.cpu_count() or 1))
+
+
+def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | None = None,
+            gradient_check: bool = False, seed: int = 0, jobs: int = 1,
+            progress: bool = True) -> tuple[dict[str, Result], dict | None]:
+    """Run the gradient check (if asked) and every experiment; ({name: Result}, task-1 record or None).
+
+    jobs > 1 runs them in that many worker processes; the results do not depend on jobs.
+    """
+    total = len(experiments) + int(gradient_check)
+    jobs = effective_jobs(jobs, total)
+    positions = {e.name: f"{i + 1 + int(gradient_check)}/{total}" for i, e in enumerate(experiments)}
+    results, gradients = {}, None
+    if jobs == 1:
+        if gradient_check:
+            gradients = check_gradients(data_dir, seed=seed, position=f"1/{total}", progress=progress)
+        for experiment in experiments:
+            results[experiment.name] = run_experiment(experiment, runs_dir, data_dir, progress=progress,
+                                                      position=positions[experiment.name],
+                                                      progress_bar=progress and sys.stderr.isatty())
+        return results, gradients
+    # spawn, not fork: workers start clean (no inherited BLAS or tqdm threads) on every platform.
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+    try:
+        futures = {}
+        if gradient_check:
+            futures[pool.submit(check_gradients, data_dir, seed=seed, position=f"1/{total}",
+                                progress=progress)] = None
+        for e in sorted(experiments, key=_longest_first):
+            futures[pool.submit(run_experiment, e, runs_dir, data_dir, position=positions[e.name],
+                                progress=progress)] = e.name
+        for future in as_completed(futures):
+            name = futures[future]
+            if name is None:
+                gradients = future.result()
+            else:
+                results[name] = future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after a failure, start nothing new
+    return {e.name: results[e.name] for e in experiments}, gradients
