@@ -2,13 +2,17 @@
 
 Search order: an explicit directory, $LINCLASS_DATA_DIR, the per-user cache; when none holds the
 files, a verified download from a public mirror into the cache. Decoded arrays are cached as .npy
-files named by the verified hash, so a second load only hashes the sources and maps the arrays.
+files named by the verified hash and the CRC-32 of their bytes, so a second load hashes the sources,
+reads the arrays and checks their CRC-32 (SHA-256 of 47 MB would cost ~35 ms, CRC-32 ~11 ms).
+Every file is written to a temporary name and renamed into place only once complete and verified.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
+import math
 import os
 import struct
 import tempfile
@@ -95,7 +99,7 @@ def parse_idx(payload: bytes, source: str = "IDX data") -> np.ndarray:
     if len(payload) < header_size:
         raise LinclassError(f"{source}: IDX header is truncated ({len(payload)} bytes).")
     shape = struct.unpack(f">{ndim}I", payload[4:header_size])
-    expected = header_size + int(np.prod(shape, dtype=np.int64))
+    expected = header_size + math.prod(shape)  # Python ints: a huge declared shape cannot overflow
     if len(payload) != expected:
         raise LinclassError(
             f"{source}: IDX header declares shape {shape} ({expected} bytes) "
@@ -120,6 +124,9 @@ def _read_bytes(path: Path) -> bytes:
 
 def _decompress(data: bytes, path: Path) -> bytes:
     if data[:2] != b"\x1f\x8b":
+        if path.suffix == ".gz":
+            found = f"it starts with 0x{data[:4].hex()}" if data else "it is empty"
+            raise LinclassError(f"{path}: not a gzip file ({found}); replace it with the original .gz file.")
         return data
     try:
         return gzip.decompress(data)
@@ -163,9 +170,8 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None, *, download: boo
         if given:
             directory = Path(given).expanduser()
             if not directory.is_dir():
-                raise LinclassError(
-                    f"{origin} {directory} does not exist; point it at a folder with the four MNIST files."
-                )
+                problem = "is not a folder" if directory.exists() else "does not exist"
+                raise LinclassError(f"{origin} {directory} {problem}; point it at a folder with the four MNIST files.")
             missing = [s.name for s in MNIST_FILES.values() if _find_file(directory, s) is None]
             if missing:
                 raise LinclassError(
@@ -183,32 +189,65 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None, *, download: boo
     return download_mnist(cache)
 
 
-def download_mnist(directory: Path, mirrors: tuple[str, ...] = MIRRORS, progress: bool = True) -> Path:
-    """Fetch the four .gz files from the first mirror that serves them, each verified by SHA-256."""
+def download_mnist(directory: Path, mirrors: tuple[str, ...] | None = None, progress: bool = True) -> Path:
+    """Fetch the four .gz files from the first mirror that serves each, verified by SHA-256.
+
+    pooch streams each file to a temporary name in `directory` and renames it into place only
+    once its hash matches, so an interrupted or concurrent download never leaves a bad file.
+    """
     import pooch
 
-    directory.mkdir(parents=True, exist_ok=True)
-    for spec in MNIST_FILES.values():
-        errors = []
-        for mirror in mirrors:
-            try:
-                # pooch writes to a temporary file and moves it into place only once the hash matches.
-                pooch.retrieve(
-                    mirror + spec.name + ".gz",
-                    known_hash=f"sha256:{spec.gz_sha256}",
-                    fname=spec.name + ".gz",
-                    path=directory,
-                    progressbar=progress,
+    mirrors = MIRRORS if mirrors is None else tuple(mirrors)
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LinclassError(f"cannot create {directory}: {exc.strerror}; set ${CACHE_DIR_ENV} "
+                            f"to a writable folder or pass --data-dir.") from exc
+    downloader = pooch.HTTPDownloader(progressbar=progress, chunk_size=1 << 16, timeout=30)
+    logger, level = pooch.get_logger(), pooch.get_logger().level
+    logger.setLevel(logging.WARNING)  # pooch logs every download on stderr; errors are ours
+    try:
+        for spec in MNIST_FILES.values():
+            failures = []
+            for mirror in mirrors:
+                try:
+                    pooch.retrieve(f"{mirror.rstrip('/')}/{spec.name}.gz", known_hash=f"sha256:{spec.gz_sha256}",
+                                   fname=f"{spec.name}.gz", path=directory, downloader=downloader)
+                    break
+                except Exception as exc:  # network errors differ by backend; try the next mirror
+                    failures.append(f"{mirror} ({_short_reason(exc)})")
+            else:
+                raise LinclassError(
+                    f"could not download {spec.name}.gz from {', '.join(failures) or 'no mirror'}; "
+                    f"copy the four MNIST .gz files into a folder and pass --data-dir or set ${DATA_DIR_ENV}."
                 )
-                break
-            except Exception as exc:  # network errors differ by backend; try the next mirror
-                errors.append(f"{mirror}: {exc}")
-        else:
-            raise LinclassError(
-                f"could not download {spec.name}.gz ({'; '.join(errors)}); "
-                f"copy the four MNIST files into a folder and pass --data-dir or set ${DATA_DIR_ENV}."
-            )
+    finally:
+        logger.setLevel(level)
     return directory
+
+
+def _short_reason(exc: Exception) -> str:
+    """A few words on why one download failed, instead of the backend's nested exception reprs."""
+    import requests
+
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return f"HTTP {exc.response.status_code}"
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    text = str(exc)
+    if isinstance(exc, requests.ConnectionError):
+        if any(word in text.lower() for word in ("resolution", "resolve", "getaddrinfo", "name or service",
+                                                 "unreachable")):
+            return "no network"
+        return "connection refused" if "refused" in text.lower() else "connection failed"
+    if isinstance(exc, requests.RequestException):
+        return "download interrupted"
+    if isinstance(exc, ValueError) and "hash" in text.lower():
+        return "SHA-256 mismatch"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return type(exc).__name__
 
 
 def _verified_bytes(path: Path, spec: MnistFile) -> tuple[bytes, str]:
@@ -218,7 +257,8 @@ def _verified_bytes(path: Path, spec: MnistFile) -> tuple[bytes, str]:
     if found != expected:
         raise LinclassError(
             f"{path}: SHA-256 mismatch (expected {expected}, found {found}); "
-            "the file is damaged or not the original MNIST file: replace it with a fresh copy."
+            "the file is damaged or not the original MNIST file: replace it with the original, or delete "
+            "it and run without --data-dir to download MNIST into the cache."
         )
     return data, found
 
@@ -228,43 +268,60 @@ def _verified_bytes(path: Path, spec: MnistFile) -> tuple[bytes, str]:
 
 def _atomic_save_npy(path: Path, array: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             np.save(handle, array)
-        os.replace(tmp, path)
+        os.replace(tmp, path)  # atomic: a reader sees the old file, the new one, or none
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
 def _load_cached(path: Path, spec: MnistFile) -> np.ndarray | None:
+    """The array in a cache file named ...-crc<8 hex>.npy, or None if it is damaged in any way."""
     try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
+        expected_crc = int(path.stem.rsplit("-crc", 1)[1], 16)
+        # Mapping reads only the header, so a damaged header cannot make us allocate a huge array.
+        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError, OverflowError, IndexError):
         return None
-    if array.shape != spec.shape or array.dtype != np.uint8:
+    if mapped.shape != spec.shape or mapped.dtype != np.uint8:
         return None
-    return array
+    array = np.array(mapped)  # into memory: the cache file may be replaced later
+    del mapped
+    return array if zlib.crc32(array) == expected_crc else None
 
 
 def load_file(path: Path, spec: MnistFile, cache_dir: Path | None) -> np.ndarray:
     """One verified MNIST file as a uint8 array, decoded once and then read from the cache."""
     data, digest = _verified_bytes(path, spec)
-    cached = cache_dir / "decoded" / f"{spec.name}-{digest[:16]}.npy" if cache_dir else None
-    if cached is not None and cached.is_file():
-        array = _load_cached(cached, spec)
-        if array is not None:
-            return array
+    decoded_dir = cache_dir / "decoded" if cache_dir else None
+    prefix = f"{spec.name}-{digest[:16]}"
+    if decoded_dir is not None:
+        for candidate in sorted(decoded_dir.glob(f"{prefix}-crc*.npy")):
+            array = _load_cached(candidate, spec)
+            if array is not None:
+                return array
+            candidate.unlink(missing_ok=True)  # damaged: never trusted, rewritten below
     array = parse_idx(_decompress(data, path), source=str(path))
-    if array.shape != spec.shape:
-        raise LinclassError(f"{path}: shape {array.shape}, expected {spec.shape} for {spec.name}.")
-    if cached is not None:
+    check_shape(array, spec, path)
+    if decoded_dir is not None:
         try:
-            _atomic_save_npy(cached, array)
+            _atomic_save_npy(decoded_dir / f"{prefix}-crc{zlib.crc32(array):08x}.npy", array)
         except OSError:
             pass  # an unwritable cache only costs speed
     return array
+
+
+def check_shape(array: np.ndarray, spec: MnistFile, path: Path) -> None:
+    """Raise a clear LinclassError unless the decoded array has the shape the spec expects."""
+    if array.shape == spec.shape:
+        return
+    expected = (f"{spec.shape[0]} images of {spec.shape[1]}x{spec.shape[2]} pixels {spec.shape}"
+                if len(spec.shape) == 3 else f"{spec.shape[0]} labels {spec.shape}")
+    raise LinclassError(f"{path} holds a {array.ndim}-D array of shape {array.shape}, but {spec.name} "
+                        f"must hold {expected}; is it the right file?")
 
 
 def load_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True,
@@ -275,8 +332,11 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = Tr
     arrays = {key: load_file(_find_file(directory, spec), spec, cache_dir) for key, spec in MNIST_FILES.items()}
     for part in ("train", "test"):
         images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
+        names = f"{MNIST_FILES[part + '_images'].name} and {MNIST_FILES[part + '_labels'].name}"
         if len(images) != len(labels):
-            raise LinclassError(f"{part}: {len(images)} images but {len(labels)} labels.")
+            raise LinclassError(f"{names} disagree: {len(images)} images but {len(labels)} labels; "
+                                "use the four files of one MNIST release.")
         if labels.size and labels.max() > 9:
-            raise LinclassError(f"{part} labels: found label {int(labels.max())}, expected 0-9.")
+            raise LinclassError(f"{MNIST_FILES[part + '_labels'].name}: found label {int(labels.max())}, "
+                                "expected 0-9; the file is damaged, replace it with the original.")
     return Mnist(**arrays)

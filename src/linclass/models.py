@@ -13,7 +13,7 @@ def check_features(X, name: str = "X", n_features: int | None = None) -> np.ndar
     """X must be a finite floating (N, D) array, with D == n_features when given."""
     if not isinstance(X, np.ndarray):
         raise LinclassError(f"{name} must be a NumPy array; got {type(X).__name__}.")
-    if X.ndim != 2 or X.shape[0] == 0:
+    if X.ndim != 2 or 0 in X.shape:
         raise LinclassError(f"{name} must be a non-empty (N, D) array; got shape {X.shape}.")
     if X.dtype not in (np.float32, np.float64):
         raise LinclassError(f"{name} must be float32 or float64; got {X.dtype}. Use linclass.preprocess(images).")
@@ -43,10 +43,11 @@ class LinearClassifier:
     n_outputs: int
 
     def __init__(self, *, l2_strength: float = 0.0, penalize_bias: bool = True):
+        numeric = isinstance(l2_strength, (int, float, np.integer, np.floating))
+        if isinstance(l2_strength, bool) or not numeric or not np.isfinite(l2_strength) or l2_strength < 0:
+            raise LinclassError(f"l2_strength must be a finite number >= 0; got {l2_strength!r}.")
         self.l2_strength = float(l2_strength)
         self.penalize_bias = bool(penalize_bias)
-        if not np.isfinite(self.l2_strength) or self.l2_strength < 0:
-            raise LinclassError(f"l2_strength must be a finite number >= 0; got {l2_strength!r}.")
         self.weights_ = None
         self.history_ = None
 

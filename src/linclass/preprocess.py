@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,11 @@ def preprocess(images: np.ndarray, dtype=np.float64) -> np.ndarray:
 
 def _preprocess_into(out: np.ndarray, images: np.ndarray) -> np.ndarray:
     dtype = out.dtype.type
-    flat = np.asarray(images).reshape(len(images), -1)
+    images = np.asarray(images)
+    if images.dtype.kind not in "uif" or images.ndim < 2:
+        raise LinclassError(f"images must be a numeric (N, 28, 28) array of pixels in [0, 255]; "
+                            f"got {images.dtype} of shape {images.shape}.")
+    flat = images.reshape(len(images), -1)
     if flat.shape[1] != out.shape[1] - 1:
         raise LinclassError(f"images have {flat.shape[1]} pixels; expected {out.shape[1] - 1} (28x28).")
     np.divide(flat, dtype(127.5), out=out[:, :-1], dtype=dtype)
@@ -31,6 +36,8 @@ def _preprocess_into(out: np.ndarray, images: np.ndarray) -> np.ndarray:
 def one_hot(y: np.ndarray, n_classes: int, dtype=np.float64) -> np.ndarray:
     """(N,) int labels in [0, K) -> (N, K) one-hot rows."""
     y = np.asarray(y)
+    if y.ndim != 1 or y.dtype.kind not in "iub":
+        raise LinclassError(f"labels must be a (N,) integer array; got {y.dtype} of shape {y.shape}.")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         raise LinclassError(f"labels must be in [0, {n_classes}); got values from {y.min()} to {y.max()}.")
     Y = np.zeros((len(y), n_classes), dtype=dtype)
@@ -63,7 +70,7 @@ def _stacked(train_images, val_images, dtype) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_count(name: str, value: int, available: int) -> None:
-    if not 1 <= value <= available:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= available:
         raise LinclassError(f"{name} must be between 1 and {available}; got {value!r}.")
 
 
@@ -110,10 +117,11 @@ def ten_class_split(mnist: Mnist, *, n_train: int = 20000, n_val: int = 10000,
 def validate_digits(digits) -> tuple[int, int]:
     """Check a pair of distinct digits in 0-9 and return it as two ints."""
     try:
-        pair = tuple(int(d) for d in digits)
-    except (TypeError, ValueError):
+        pair = tuple(operator.index(d) for d in digits if not isinstance(d, bool))  # 2.7 is not a digit
+        count = len(digits)
+    except TypeError:
         raise LinclassError(f"digits must be two integers in 0-9; got {digits!r}.") from None
-    if len(pair) != 2 or any(not 0 <= d <= 9 for d in pair):
+    if count != 2 or len(pair) != 2 or any(not 0 <= d <= 9 for d in pair):
         raise LinclassError(f"digits must be two integers in 0-9; got {digits!r}.")
     if pair[0] == pair[1]:
         raise LinclassError(f"digits must differ; got {pair[0]} twice.")
