@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import signal
 import threading
@@ -12,7 +13,8 @@ import numpy as np
 
 from .callbacks import Callback, EarlyStopping, History
 from .errors import LinclassError
-from .losses import add_l2_gradient
+from .losses import (add_l2_gradient, binary_cross_entropy_and_accuracy,
+                     softmax_cross_entropy_and_accuracy)
 from .models import LinearClassifier, check_features, check_labels
 
 
@@ -117,8 +119,13 @@ class Trainer:
             callback.on_train_begin(self)
         if resume_from is not None:
             self._restore(resume_from)
+        blas = _blas_controller()
+        self.validation_threads = blas.info()[0]["num_threads"] if blas.info() else None
         try:
-            self._loop()
+            # The steps' products are far too small to gain from threads; on a busy machine
+            # BLAS threads only spin and wait. Validation passes keep the caller's setting.
+            with blas.limit(limits=1, user_api="blas"):
+                self._loop()
             self.completed = not self.interrupted
         finally:
             for callback in self.callbacks:
@@ -255,18 +262,20 @@ class Trainer:
 
     def _validate(self, step: int) -> None:
         model, W = self.model, self.model.weights_
-        if self.X_joined is not None:
-            all_logits = self.X_joined @ W
-            train_logits, val_logits = all_logits[:len(self.X)], all_logits[len(self.X):]
-        else:
-            train_logits = self.X @ W
-            val_logits = self.X_val @ W if self.X_val is not None else None
-        logs = {"train_loss": model.cross_entropy(train_logits, self.y)}
+        with _blas_controller().limit(limits=self.validation_threads, user_api="blas"):
+            if self.X_joined is not None:
+                all_logits = self.X_joined @ W
+                train_logits, val_logits = all_logits[:len(self.X)], all_logits[len(self.X):]
+            else:
+                train_logits = self.X @ W
+                val_logits = self.X_val @ W if self.X_val is not None else None
+        stats = softmax_cross_entropy_and_accuracy if W.shape[1] > 1 else binary_cross_entropy_and_accuracy
+        logs = {}
+        logs["train_loss"], logs["train_accuracy"] = stats(train_logits, self.y)
         if val_logits is not None:
-            logs["val_loss"] = model.cross_entropy(val_logits, self.y_val)
-        logs["train_accuracy"] = float(np.mean(model.predict_from_logits(train_logits) == self.y))
-        if val_logits is not None:
-            logs["val_accuracy"] = float(np.mean(model.predict_from_logits(val_logits) == self.y_val))
+            logs["val_loss"], logs["val_accuracy"] = stats(val_logits, self.y_val)
+        logs = {name: logs[name] for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy")
+                if name in logs}
         self.history.validation[step] = logs
         self.last_logs = logs
         was_stopping = self.stop_training
@@ -274,6 +283,13 @@ class Trainer:
             callback.on_validation_end(self, step, logs)
         if self.stop_training and not was_stopping and self.early_stopping is not None:
             self.stopped_early = StopInfo(step=step, epoch=self.epoch)
+
+
+@functools.cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _is_number(value) -> bool:
