@@ -180,3 +180,25 @@ def test_divergence_through_the_cli_is_one_line(tmp_path, mnist_dir, capsys):
     assert main(["train", "--lr", "1e6", "--no-progress", "--data-dir", str(mnist_dir), "--out", str(out)]) == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("linclass: error: training diverged at step 1") and not out.exists()
+
+
+def test_lock_step_sweep_matches_separate_runs_bit_for_bit(mnist):
+    """fit_many shares batches and products; every model must still end exactly as fit leaves it."""
+    split = make_split(RunConfig(model="softmax").resolved(), mnist)
+    strengths = (0.0, 1.0, 0.01)
+
+    def trainer():
+        return Trainer(learning_rate=0.01, max_epochs=4, shuffle=True, seed=1, callbacks=[EarlyStopping(patience=3)])
+
+    together = [SoftmaxRegression(l2_strength=s) for s in strengths]
+    trainer().fit_many(together, split.X_train, split.y_train, split.X_val, split.y_val)
+    stops = []
+    for strength, joint in zip(strengths, together):
+        alone = SoftmaxRegression(l2_strength=strength).fit(split.X_train, split.y_train, split.X_val, split.y_val,
+                                                            trainer=trainer())
+        np.testing.assert_array_equal(joint.weights_, alone.weights_)
+        assert joint.history_ == alone.history_
+        assert joint.early_stop_ == alone.early_stop_ and joint.n_steps_ == alone.n_steps_
+        assert joint.best_metrics_ == alone.best_metrics_ and joint.final_metrics_ == alone.final_metrics_
+        stops.append(joint.early_stop_)
+    assert stops[1] is not None and stops[0] is None  # lambda 1 stops early, lambda 0 trains on: lanes diverge

@@ -11,6 +11,7 @@ from pathlib import Path
 from .errors import LinclassError
 
 DEFAULT_RUN_DIR = "runs/latest"
+DEFAULT_REPRODUCE_DIR = "reproduce"
 
 
 def _positive_int(text: str) -> int:
@@ -20,6 +21,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
     return value
 
 
@@ -91,6 +102,28 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="reload a run folder and print its validation metrics")
     evaluate.add_argument("run_dir", help="a folder written by 'linclass train'")
     evaluate.add_argument("--data-dir", help="folder with the four MNIST files")
+
+    reproduce = commands.add_parser(
+        "reproduce", help="re-run every experiment of the course report and write the report",
+        description="Re-run the experiments of TDT4265 assignment 1 (tasks 1-4) and write summary.json, "
+        "figures/, runs/, report.md and report.html into --out.")
+    reproduce.add_argument("--out", default=DEFAULT_REPRODUCE_DIR,
+                           help=f"folder to write (default {DEFAULT_REPRODUCE_DIR}); refused if it exists, see --force")
+    reproduce.add_argument("--force", action="store_true", help="replace --out if it exists")
+    reproduce.add_argument("--seed", type=_non_negative_int, default=0,
+                           help="seed of the shuffling and of task 1's random weights (default 0)")
+    reproduce.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                           help="floating-point type of training (default float64; task 1 always uses float64)")
+    reproduce.add_argument("--only", metavar="TASKS",
+                           help="comma-separated subset of task1,task2,task3,task4 (default: all)")
+    reproduce.add_argument("--jobs", type=_positive_int, default=1,
+                           help="run this many experiments at once in separate processes (default 1); "
+                           "the results do not depend on it")
+    reproduce.add_argument("--data-dir", help="folder with the four MNIST files (else $LINCLASS_DATA_DIR, "
+                           "the user cache, or a download)")
+    reproduce.add_argument("--no-progress", dest="progress", action="store_false",
+                           help="print no progress lines or bars")
+    reproduce.add_argument("--max-epochs-override", type=_positive_int, help=argparse.SUPPRESS)  # tests only
     return parser
 
 
@@ -120,14 +153,16 @@ def _train_into(args, config, resume_from, replace: bool = False) -> int:
     from .data import load_mnist
     from .experiment import make_split, summarize, train
     from .runs import atomic_dir, save_checkpoint, save_run
+    from .trainer import stop_on_signals
 
     out = Path(args.out)
-    with atomic_dir(out, force=args.force or replace) as folder:
+    # From here on a first Ctrl-C or SIGTERM lets the current step finish and saves a checkpoint.
+    with atomic_dir(out, force=args.force or replace) as folder, stop_on_signals() as stop_event:
         split = make_split(config, load_mnist(args.data_dir))
         print(f"{config.model}: {split.description}; {len(split.y_train)} training, "
               f"{len(split.y_val)} validation images", file=sys.stderr, flush=True)
         callbacks = [ProgressBar(config.model)] if args.progress else []
-        model = train(config, split, callbacks, resume_from=resume_from, stop_on_signals=True)
+        model = train(config, split, callbacks, resume_from=resume_from, stop_event=stop_event)
         if model.interrupted_:
             resume = f"linclass train --resume --out {out}"
             save_checkpoint(folder, config, model.checkpoint_, resume)
@@ -176,7 +211,19 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate}
+def cmd_reproduce(args) -> int:
+    from .report import reproduce
+    from .reproduce import parse_tasks
+
+    summary = reproduce(args.out, tasks=parse_tasks(args.only), seed=args.seed, dtype=args.dtype, jobs=args.jobs,
+                        force=args.force, data_dir=args.data_dir, progress=args.progress,
+                        max_epochs=args.max_epochs_override)
+    print(f"report written to {args.out}/report.md and {args.out}/report.html "
+          f"({summary['environment']['wall_seconds']:.1f} s); every number is in {args.out}/summary.json")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "reproduce": cmd_reproduce}
 
 
 def _terminate(signum, frame):

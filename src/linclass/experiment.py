@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -90,26 +89,25 @@ def make_model(config: RunConfig) -> LinearClassifier:
     return SoftmaxRegression(l2_strength=config.l2, penalize_bias=config.penalize_bias)
 
 
-def make_trainer(config: RunConfig, callbacks: list[Callback] = ()) -> Trainer:
+def make_trainer(config: RunConfig, callbacks: list[Callback] = (), stop_event=None) -> Trainer:
     stoppers = [EarlyStopping(patience=config.patience)] if config.patience is not None else []
     return Trainer(learning_rate=config.learning_rate, batch_size=config.batch_size,
                    max_epochs=config.epochs, shuffle=config.shuffle, seed=config.seed,
-                   callbacks=stoppers + list(callbacks))
+                   callbacks=stoppers + list(callbacks), stop_event=stop_event)
 
 
 def train(config: RunConfig, split: Split, callbacks: list[Callback] = (), *,
-          resume_from: dict | None = None, stop_on_signals: bool = False) -> LinearClassifier:
+          resume_from: dict | None = None, stop_event=None) -> LinearClassifier:
     """Train a fresh model as config says on split, or continue an interrupted one (resume_from).
 
-    With stop_on_signals, SIGINT/SIGTERM end training after the current step; the model then has
-    interrupted_ = True and checkpoint_ for a later resume. Sets model.wall_seconds_.
+    When stop_event (see trainer.stop_on_signals) is set, training ends after the current step;
+    the model then has interrupted_ = True and checkpoint_ for a later resume. Sets wall_seconds_.
     """
     config = config.resolved()
     model = make_model(config)
-    trainer = make_trainer(config, callbacks)
+    trainer = make_trainer(config, callbacks, stop_event)
     started = time.perf_counter()
-    with trainer.stop_on_signals() if stop_on_signals else contextlib.nullcontext():
-        trainer.fit(model, split.X_train, split.y_train, split.X_val, split.y_val, resume_from=resume_from)
+    trainer.fit(model, split.X_train, split.y_train, split.X_val, split.y_val, resume_from=resume_from)
     model.wall_seconds_ = time.perf_counter() - started
     model.checkpoint_ = trainer.checkpoint() if model.interrupted_ else None
     return model

@@ -1,7 +1,13 @@
-"""Mini-batch SGD: the loop that trains a model, validates it every fifth of an epoch, and stops."""
+"""Mini-batch SGD: the loop that trains a model, validates it every fifth of an epoch, and stops.
+
+Several models that differ only in their L2 strength can be trained in lock-step (fit_many):
+they share each batch gather, each forward product and each validation pass, and every model
+ends bit for bit where it would have ended alone.
+"""
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import signal
@@ -11,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .callbacks import Callback, EarlyStopping, History
+from .callbacks import METRIC_NAMES, Callback, EarlyStopping, History
 from .errors import LinclassError
 from .losses import (add_l2_gradient, binary_cross_entropy_and_accuracy,
                      softmax_cross_entropy_and_accuracy)
@@ -55,6 +61,49 @@ class StopInfo:
     epoch: int
 
 
+@contextmanager
+def stop_on_signals(signals=(signal.SIGINT, signal.SIGTERM)):
+    """Yield an Event that SIGINT/SIGTERM set instead of stopping the process; a second signal
+    raises KeyboardInterrupt at once. Pass the event to Trainer(stop_event=...)."""
+    event = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield event
+        return
+
+    def request_stop(signum, frame):
+        if event.is_set():
+            raise KeyboardInterrupt
+        event.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in signals}
+    try:
+        yield event
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class _Lane:
+    """One model inside a Trainer run: its weights, history and callbacks.
+
+    Callbacks receive the lane as `trainer`: they see its model and stop flag, and every shared
+    attribute (global_step, epoch, order, total_steps, ...) of the trainer.
+    """
+
+    def __init__(self, trainer: "Trainer", model: LinearClassifier, callbacks: list[Callback]):
+        self._trainer, self.model, self.callbacks = trainer, model, callbacks
+        self.history = History()
+        self.stop_training, self.stopped_early, self.last_logs = False, None, None
+        self.interrupted = self.completed = False
+
+    def __getattr__(self, name):
+        return getattr(self._trainer, name)
+
+    @property
+    def early_stopping(self) -> EarlyStopping | None:
+        return next((c for c in self.callbacks if isinstance(c, EarlyStopping)), None)
+
+
 class Trainer:
     """Mini-batch SGD over shuffled (or ordered) batches; the last incomplete batch is dropped.
 
@@ -64,7 +113,8 @@ class Trainer:
 
     def __init__(self, *, learning_rate: float = 0.01, batch_size: int = 128, max_epochs: int = 50,
                  shuffle: bool = True, seed: int | None = 0, validations_per_epoch: int = 5,
-                 callbacks: list[Callback] | tuple = (), max_loss: float | None = DEFAULT_MAX_LOSS):
+                 callbacks: list[Callback] | tuple = (), max_loss: float | None = DEFAULT_MAX_LOSS,
+                 stop_event: threading.Event | None = None):
         self.learning_rate = float(learning_rate) if _is_number(learning_rate) else learning_rate
         if not _is_number(learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
             raise LinclassError(f"learning_rate must be a finite number > 0; got {learning_rate!r}.")
@@ -74,11 +124,19 @@ class Trainer:
         self.shuffle, self.seed = bool(shuffle), seed
         self.callbacks = list(callbacks)
         self.max_loss = math.inf if max_loss is None else float(max_loss)
-        self.interrupt_requested = False
+        # Set (e.g. by stop_on_signals) to end training after the current step, resumably.
+        self.stop_event = stop_event if stop_event is not None else threading.Event()
+        self.lanes: list[_Lane] = []
 
     @property
     def early_stopping(self) -> EarlyStopping | None:
         return next((c for c in self.callbacks if isinstance(c, EarlyStopping)), None)
+
+    # The single-model view of the last fit, for callbacks and callers.
+    model = property(lambda self: self.lanes[0].model)
+    history = property(lambda self: self.lanes[0].history)
+    stop_training = property(lambda self: self.lanes[0].stop_training)
+    stopped_early = property(lambda self: self.lanes[0].stopped_early)
 
     def fit(self, model: LinearClassifier, X, y, X_val=None, y_val=None, *,
             resume_from: dict | None = None) -> History:
@@ -87,38 +145,64 @@ class Trainer:
         resume_from: a dict from checkpoint() of an interrupted run with the same data and
         settings; training continues exactly where it stopped.
         """
+        self._setup([model], [self.callbacks], X, y, X_val, y_val)
+        if resume_from is not None:
+            self._restore(resume_from)
+        self._train()
+        return model.history_
+
+    def fit_many(self, models: list[LinearClassifier], X, y, X_val=None, y_val=None, *,
+                 callbacks_per_model: list[list[Callback]] | None = None) -> list[History]:
+        """Train several models of one kind (e.g. a sweep over l2_strength) in lock-step on X, y.
+
+        Each model gets its own copy of the trainer's callbacks (or callbacks_per_model) and ends
+        exactly as fit() would leave it; they share the batches, products and validation passes.
+        """
+        if not models or len({(type(m), m.n_outputs) for m in models}) != 1:
+            raise LinclassError("fit_many needs one or more models of the same kind and number of classes.")
+        if callbacks_per_model is None:
+            callbacks_per_model = [copy.deepcopy(self.callbacks) for _ in models]
+        self._setup(list(models), callbacks_per_model, X, y, X_val, y_val)
+        self._train()
+        return [model.history_ for model in models]
+
+    def _setup(self, models, callbacks_per_model, X, y, X_val, y_val) -> None:
+        first = models[0]
         X = check_features(X)
-        y = check_labels(y, len(X), model.n_classes)
+        y = check_labels(y, len(X), first.n_classes)
         has_val = X_val is not None or y_val is not None
         if has_val:
             X_val = check_features(X_val, "X_val", X.shape[1])
             if X_val.dtype != X.dtype:
                 raise LinclassError(f"X_val is {X_val.dtype} but X is {X.dtype}; use one dtype.")
-            y_val = check_labels(y_val, len(X_val), model.n_classes, "y_val")
+            y_val = check_labels(y_val, len(X_val), first.n_classes, "y_val")
         if self.batch_size > len(X):
             raise LinclassError(f"batch_size must be at most the {len(X)} training rows; got {self.batch_size}.")
-        stopper = self.early_stopping
-        if stopper is not None and stopper.monitor.startswith("val") and not has_val:
-            raise LinclassError("early stopping on val_loss needs X_val and y_val; pass them or drop it.")
+        for callbacks in callbacks_per_model:
+            stopper = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
+            if stopper is not None and stopper.monitor.startswith("val") and not has_val:
+                raise LinclassError("early stopping on val_loss needs X_val and y_val; pass them or drop it.")
 
-        self.model, self.X, self.y, self.X_val, self.y_val = model, X, y, X_val, y_val
-        self.targets = model.encode_targets(y, X.dtype)
+        self.X, self.y, self.X_val, self.y_val = X, y, X_val, y_val
+        self.targets = first.encode_targets(y, X.dtype)
         self.batches_per_epoch = len(X) // self.batch_size
         self.validate_every = max(1, self.batches_per_epoch // self.validations_per_epoch)
         self.total_steps = self.max_epochs * self.batches_per_epoch
         self.X_joined = _joined_rows(X, X_val) if has_val else None
-        model.init_weights(X.shape[1], X.dtype)
+        # All weights live side by side in one (D, models * K) array, so one product serves all.
+        K = first.n_outputs
+        self.weights_all = np.zeros((X.shape[1], K * len(models)), dtype=X.dtype)
+        for i, model in enumerate(models):
+            model.weights_ = self.weights_all if len(models) == 1 else self.weights_all[:, i * K:(i + 1) * K]
+        self.lanes = [_Lane(self, model, list(callbacks)) for model, callbacks in zip(models, callbacks_per_model)]
         self.rng = np.random.default_rng(self.seed)
-        self.history = History()
         self.epoch = self.batch_index = self.global_step = 0
         self.order = None
-        self.stop_training, self.stopped_early = False, None
-        self.last_logs = None
-        self.interrupted = self.completed = False
-        for callback in self.callbacks:
-            callback.on_train_begin(self)
-        if resume_from is not None:
-            self._restore(resume_from)
+        for lane in self.lanes:
+            for callback in lane.callbacks:
+                callback.on_train_begin(lane)
+
+    def _train(self) -> None:
         blas = _blas_controller()
         self.validation_threads = blas.info()[0]["num_threads"] if blas.info() else None
         try:
@@ -126,53 +210,39 @@ class Trainer:
             # BLAS threads only spin and wait. Validation passes keep the caller's setting.
             with blas.limit(limits=1, user_api="blas"):
                 self._loop()
-            self.completed = not self.interrupted
+            for lane in self.lanes:
+                lane.completed = not lane.interrupted
         finally:
-            for callback in self.callbacks:
-                callback.on_train_end(self)
-        return self._publish()
+            for lane in self.lanes:
+                if len(self.lanes) > 1:
+                    lane.model.weights_ = lane.model.weights_.copy()  # detach from the shared array
+                for callback in lane.callbacks:
+                    callback.on_train_end(lane)
+                self._publish(lane)
 
-    def _publish(self) -> History:
-        model, stopper = self.model, self.early_stopping
-        model.history_ = self.history
-        model.early_stop_ = self.stopped_early
-        model.n_steps_ = self.global_step
-        model.final_metrics_ = self.last_logs
-        model.best_metrics_ = stopper.best_logs if stopper is not None else self.last_logs
+    def _publish(self, lane: _Lane) -> None:
+        model, stopper = lane.model, lane.early_stopping
+        model.history_ = lane.history
+        model.early_stop_ = lane.stopped_early
+        model.n_steps_ = self.global_step if not lane.stopped_early else lane.stopped_early.step + 1
+        model.final_metrics_ = lane.last_logs
+        model.best_metrics_ = stopper.best_logs if stopper is not None else lane.last_logs
         model.best_step_ = stopper.best_step if stopper is not None else None
-        model.interrupted_ = self.interrupted
-        return self.history
+        model.interrupted_ = lane.interrupted
 
     # -- interrupt and resume
 
-    @contextmanager
-    def stop_on_signals(self, signals=(signal.SIGINT, signal.SIGTERM)):
-        """Within the block, SIGINT/SIGTERM end training after the current step (a second one at once)."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def request_stop(signum, frame):
-            if self.interrupt_requested:
-                raise KeyboardInterrupt
-            self.interrupt_requested = True
-
-        self.interrupt_requested = False
-        previous = {sig: signal.signal(sig, request_stop) for sig in signals}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
     def checkpoint(self) -> dict:
         """The complete state of an interrupted run: {"meta": JSON-able dict, "arrays": {name: array}}."""
-        stopper = self.early_stopping
+        if len(self.lanes) != 1:
+            raise LinclassError("checkpoints are made of single-model runs (fit), not of fit_many.")
+        lane = self.lanes[0]
+        stopper = lane.early_stopping
         meta = {"epoch": self.epoch, "batch_index": self.batch_index, "global_step": self.global_step,
-                "rng_state": self.rng.bit_generator.state, "last_logs": self.last_logs,
-                "stop_training": self.stop_training,
-                "stopped_early": None if self.stopped_early is None else vars(self.stopped_early)}
-        arrays = {"weights": self.model.weights_.copy(),
+                "rng_state": self.rng.bit_generator.state, "last_logs": lane.last_logs,
+                "stop_training": lane.stop_training,
+                "stopped_early": None if lane.stopped_early is None else vars(lane.stopped_early)}
+        arrays = {"weights": lane.model.weights_.copy(),
                   "order": self.order if self.order is not None else np.empty(0, dtype=np.int64)}
         if stopper is not None:
             state = stopper.state_dict()
@@ -180,39 +250,42 @@ class Trainer:
             if arrays["best_weights"] is None:
                 del arrays["best_weights"]
             meta["early_stopping"] = state
-        return {"meta": meta, "arrays": arrays, "history": self.history}
+        return {"meta": meta, "arrays": arrays, "history": lane.history}
 
     def _restore(self, state: dict) -> None:
-        meta, arrays = state["meta"], state["arrays"]
+        meta, arrays, lane = state["meta"], state["arrays"], self.lanes[0]
         W = arrays["weights"]
-        if W.shape != self.model.weights_.shape or W.dtype != self.model.weights_.dtype:
+        if W.shape != lane.model.weights_.shape or W.dtype != lane.model.weights_.dtype:
             raise LinclassError(f"checkpoint weights are {W.dtype} {W.shape}, the run needs "
-                                f"{self.model.weights_.dtype} {self.model.weights_.shape}; is it another run?")
-        self.model.weights_[...] = W
+                                f"{lane.model.weights_.dtype} {lane.model.weights_.shape}; is it another run?")
+        lane.model.weights_[...] = W
         self.epoch, self.batch_index = int(meta["epoch"]), int(meta["batch_index"])
         self.global_step = int(meta["global_step"])
         self.rng.bit_generator.state = meta["rng_state"]
         self.order = arrays["order"] if arrays["order"].size else None
-        self.last_logs, self.stop_training = meta["last_logs"], bool(meta["stop_training"])
-        self.stopped_early = StopInfo(**meta["stopped_early"]) if meta["stopped_early"] else None
-        self.history = state["history"]
-        stopper = self.early_stopping
+        lane.last_logs, lane.stop_training = meta["last_logs"], bool(meta["stop_training"])
+        lane.stopped_early = StopInfo(**meta["stopped_early"]) if meta["stopped_early"] else None
+        lane.history = state["history"]
+        stopper = lane.early_stopping
         if stopper is not None:
             stopper.load_state_dict({**meta["early_stopping"], "best_weights": arrays.get("best_weights")})
 
     def _loop(self) -> None:
-        model, X, T = self.model, self.X, self.targets
-        W, batch_size, learning_rate = model.weights_, self.batch_size, self.learning_rate
-        l2_strength, penalize_bias = model.l2_strength, model.penalize_bias
-        n_outputs = W.shape[1]
+        X, T, batch_size, learning_rate = self.X, self.targets, self.batch_size, self.learning_rate
+        W_all, lanes = self.weights_all, self.lanes
+        shared = len(lanes) > 1
+        K = lanes[0].model.n_outputs
         # Buffers reused by every step, so the loop allocates almost nothing.
         batch = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
-        batch_targets = np.empty((batch_size, n_outputs), dtype=X.dtype)
-        logits = np.empty((batch_size, n_outputs), dtype=X.dtype)
-        residual = np.empty_like(logits)
-        grad = np.empty_like(W)
-        train_losses = self.history.train_loss_per_step
-        step_callbacks = [c for c in self.callbacks if type(c).on_step_end is not Callback.on_step_end]
+        batch_targets = np.empty((batch_size, K), dtype=X.dtype)
+        logits_all = np.empty((batch_size, W_all.shape[1]), dtype=X.dtype)
+        for i, lane in enumerate(lanes):
+            lane.columns = slice(i * K, (i + 1) * K)
+            lane.logits = np.empty((batch_size, K), dtype=X.dtype) if shared else logits_all
+            lane.residual = np.empty((batch_size, K), dtype=X.dtype)
+            lane.grad = np.empty((X.shape[1], K), dtype=X.dtype)
+            lane.step_callbacks = [c for c in lane.callbacks if type(c).on_step_end is not Callback.on_step_end]
+        active = [lane for lane in lanes if not lane.stop_training]
 
         while self.epoch < self.max_epochs:
             if self.batch_index == 0:
@@ -226,63 +299,72 @@ class Trainer:
                     rows = order[start:start + batch_size]
                     X_batch = np.take(X, rows, axis=0, out=batch)
                     T_batch = np.take(T, rows, axis=0, out=batch_targets)
-                np.matmul(X_batch, W, out=logits)
-                loss, _ = model.loss_and_residual(logits, T_batch, out=residual)
-                np.matmul(X_batch.T, residual, out=grad)
-                add_l2_gradient(grad, W, l2_strength, penalize_bias)
-                grad *= learning_rate
-                if not (loss <= self.max_loss and math.isfinite(grad.sum())):
-                    self._diverged(loss)
-                W -= grad
+                np.matmul(X_batch, W_all, out=logits_all)
                 step = self.global_step
-                train_losses[step] = loss
-                for callback in step_callbacks:
-                    callback.on_step_end(self, step)
+                for lane in active:
+                    model, W, grad = lane.model, lane.model.weights_, lane.grad
+                    if shared:
+                        np.copyto(lane.logits, logits_all[:, lane.columns])
+                    loss, _ = model.loss_and_residual(lane.logits, T_batch, out=lane.residual)
+                    np.matmul(X_batch.T, lane.residual, out=grad)
+                    add_l2_gradient(grad, W, model.l2_strength, model.penalize_bias)
+                    grad *= learning_rate
+                    if not (loss <= self.max_loss and math.isfinite(grad.sum())):
+                        self._diverged(lane, loss)
+                    W -= grad
+                    lane.history.train_loss_per_step[step] = loss
+                    for callback in lane.step_callbacks:
+                        callback.on_step_end(lane, step)
                 if step % self.validate_every == 0:
-                    self._validate(step)
+                    self._validate(step, active)
                 self.batch_index += 1
                 self.global_step += 1
-                if self.stop_training:
-                    return
-                if self.interrupt_requested:
-                    self.interrupted = True
+                if any(lane.stop_training for lane in active):
+                    active = [lane for lane in active if not lane.stop_training]
+                    if not active:
+                        return
+                if self.stop_event.is_set():
+                    for lane in active:
+                        lane.interrupted = True
                     return
             self.batch_index = 0
             self.epoch += 1
 
-    def _diverged(self, loss: float) -> None:
-        self.model.history_ = self.history
+    def _diverged(self, lane: _Lane, loss: float) -> None:
+        lane.model.history_ = lane.history
         problem = "the update is not finite" if math.isfinite(loss) else "it is not finite"
         if math.isfinite(loss) and loss > self.max_loss:
             problem = f"it exceeds {self.max_loss:g} nats"
+        which = f" ({lane.model!r})" if len(self.lanes) > 1 else ""
         raise TrainingDiverged(
-            f"training diverged at step {self.global_step} (epoch {self.epoch}): batch loss {loss:.4g}, "
+            f"training diverged at step {self.global_step} (epoch {self.epoch}){which}: batch loss {loss:.4g}, "
             f"{problem}; the model keeps the weights before this step. "
             f"Lower the learning rate (now {self.learning_rate:g}).")
 
-    def _validate(self, step: int) -> None:
-        model, W = self.model, self.model.weights_
+    def _validate(self, step: int, lanes: list[_Lane]) -> None:
+        W_all, n_train = self.weights_all, len(self.X)
         with _blas_controller().limit(limits=self.validation_threads, user_api="blas"):
             if self.X_joined is not None:
-                all_logits = self.X_joined @ W
-                train_logits, val_logits = all_logits[:len(self.X)], all_logits[len(self.X):]
+                all_logits = self.X_joined @ W_all
+                train_logits, val_logits = all_logits[:n_train], all_logits[n_train:]
             else:
-                train_logits = self.X @ W
-                val_logits = self.X_val @ W if self.X_val is not None else None
-        stats = softmax_cross_entropy_and_accuracy if W.shape[1] > 1 else binary_cross_entropy_and_accuracy
-        logs = {}
-        logs["train_loss"], logs["train_accuracy"] = stats(train_logits, self.y)
-        if val_logits is not None:
-            logs["val_loss"], logs["val_accuracy"] = stats(val_logits, self.y_val)
-        logs = {name: logs[name] for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy")
-                if name in logs}
-        self.history.validation[step] = logs
-        self.last_logs = logs
-        was_stopping = self.stop_training
-        for callback in self.callbacks:
-            callback.on_validation_end(self, step, logs)
-        if self.stop_training and not was_stopping and self.early_stopping is not None:
-            self.stopped_early = StopInfo(step=step, epoch=self.epoch)
+                train_logits = self.X @ W_all
+                val_logits = self.X_val @ W_all if self.X_val is not None else None
+        stats = softmax_cross_entropy_and_accuracy if self.targets.shape[1] > 1 else binary_cross_entropy_and_accuracy
+        for lane in lanes:
+            columns = lane.columns if len(self.lanes) > 1 else slice(None)
+            logs = {}
+            logs["train_loss"], logs["train_accuracy"] = stats(np.ascontiguousarray(train_logits[:, columns]), self.y)
+            if val_logits is not None:
+                logs["val_loss"], logs["val_accuracy"] = stats(np.ascontiguousarray(val_logits[:, columns]),
+                                                               self.y_val)
+            logs = {name: logs[name] for name in METRIC_NAMES if name in logs}
+            lane.history.validation[step] = lane.last_logs = logs
+            was_stopping = lane.stop_training
+            for callback in lane.callbacks:
+                callback.on_validation_end(lane, step, logs)
+            if lane.stop_training and not was_stopping and lane.early_stopping is not None:
+                lane.stopped_early = StopInfo(step=step, epoch=self.epoch)
 
 
 @functools.cache
