@@ -26,5 +26,12 @@ test: $(STAMP)
 reproduce: $(STAMP)
 	$(BIN)/linclass reproduce --out $(OUT)
 
+# A long property-based run of the IDX reader and the models (tests/test_fuzz.py); `make test` runs
+# the same properties with a few hundred examples each. FUZZ_EXAMPLES=200000 make fuzz for longer.
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(STAMP)
+	LINCLASS_HYPOTHESIS_PROFILE=fuzz LINCLASS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(BIN)/python -m pytest -q tests/test_fuzz.py --hypothesis-show-statistics
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -47,3 +47,16 @@ def mnist(mnist_dir, private_cache):
     from linclass.data import load_mnist
 
     return load_mnist(mnist_dir)
+
+
+# ---------------------------------------------------------------- hypothesis profiles
+# `make test` runs a few hundred examples per property; `make fuzz` selects the long profile with
+# LINCLASS_HYPOTHESIS_PROFILE=fuzz (LINCLASS_FUZZ_EXAMPLES examples per property, 20000 by default).
+# No deadline: the machine is shared, and a slow example is not a bug.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("linclass", max_examples=300, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("fuzz", max_examples=int(os.environ.get("LINCLASS_FUZZ_EXAMPLES", "20000")),
+                          deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("LINCLASS_HYPOTHESIS_PROFILE", "linclass"))
