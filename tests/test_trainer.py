@@ -202,3 +202,11 @@ def test_lock_step_sweep_matches_separate_runs_bit_for_bit(mnist):
         assert joint.best_metrics_ == alone.best_metrics_ and joint.final_metrics_ == alone.final_metrics_
         stops.append(joint.early_stop_)
     assert stops[1] is not None and stops[0] is None  # lambda 1 stops early, lambda 0 trains on: lanes diverge
+
+
+def test_train_many_refuses_runs_that_differ_in_more_than_l2(mnist):
+    from linclass.experiment import train_many
+
+    split = make_split(RunConfig(model="softmax").resolved(), mnist)
+    with pytest.raises(LinclassError, match="differ only in l2"):
+        train_many([RunConfig(model="softmax", l2=0.1), RunConfig(model="softmax", learning_rate=0.1)], split)

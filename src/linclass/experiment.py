@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
@@ -111,6 +111,30 @@ def train(config: RunConfig, split: Split, callbacks: list[Callback] = (), *,
     model.wall_seconds_ = time.perf_counter() - started
     model.checkpoint_ = trainer.checkpoint() if model.interrupted_ else None
     return model
+
+
+def train_many(configs: list[RunConfig], split: Split,
+               callbacks_per_model: list[list[Callback]] | None = None) -> list[LinearClassifier]:
+    """Train runs that differ only in their L2 settings in lock-step (Trainer.fit_many).
+
+    Each model ends exactly as train() would leave it; they share batches and products, so a
+    sweep costs far less than the runs one by one. Sets wall_seconds_ (shared) on every model.
+    """
+    configs = [config.resolved() for config in configs]
+    base = configs[0]
+    for config in configs[1:]:
+        if replace(config, l2=base.l2, penalize_bias=base.penalize_bias) != base:
+            raise LinclassError("train_many needs runs that differ only in l2 and penalize_bias.")
+    models = [make_model(config) for config in configs]
+    trainer = make_trainer(base)
+    started = time.perf_counter()
+    trainer.fit_many(models, split.X_train, split.y_train, split.X_val, split.y_val,
+                     callbacks_per_model=None if callbacks_per_model is None else [
+                         [EarlyStopping(patience=base.patience)] * (base.patience is not None) + list(extra)
+                         for extra in callbacks_per_model])
+    for model in models:
+        model.wall_seconds_ = time.perf_counter() - started
+    return models
 
 
 def weight_norms(W: np.ndarray) -> tuple[float, float]:
