@@ -37,11 +37,16 @@ def _largest(steps: np.ndarray, sizes: np.ndarray, steps_per_epoch: int) -> dict
     return {"step": int(steps[i]), "size": float(sizes[i]), "batch_in_epoch": int(steps[i] % steps_per_epoch)}
 
 
+def _typical(sizes: np.ndarray) -> float | None:
+    """Median distance from the running median: the usual validation-to-validation jitter."""
+    return float(np.median(np.abs(sizes))) if len(sizes) else None
+
+
 def shuffle_spikes(no_shuffle: History, shuffle: History, steps_per_epoch: int, validate_every: int) -> dict:
     """Spikes of training loss, validation loss and accuracy without vs with shuffling.
 
     The first epoch (the initial fast descent) is skipped. For each metric: each run's largest
-    spike, and the spikes of the unshuffled run larger than the shuffled run's largest one, with
+    spike and typical jitter, and the spikes of the unshuffled run larger than the shuffled run's largest one, with
     the batch of the epoch they follow and the steps between them.
     """
     result = {"window": SPIKE_WINDOW, "first_step": steps_per_epoch,
@@ -51,17 +56,30 @@ def shuffle_spikes(no_shuffle: History, shuffle: History, steps_per_epoch: int, 
         for name, history in (("no_shuffle", no_shuffle), ("shuffle", shuffle)):
             spikes[name] = local_spikes(*history.series(metric), peaks=peaks, first_step=steps_per_epoch)
         largest = {name: _largest(*spikes[name], steps_per_epoch) for name in spikes}
-        entry = {"largest_no_shuffle": largest["no_shuffle"], "largest_shuffle": largest["shuffle"]}
+        entry = {"largest_no_shuffle": largest["no_shuffle"], "largest_shuffle": largest["shuffle"],
+                 "typical_no_shuffle": _typical(spikes["no_shuffle"][1]),
+                 "typical_shuffle": _typical(spikes["shuffle"][1])}
         if largest["shuffle"] is not None:
             steps, sizes = spikes["no_shuffle"]
-            over = np.sort(steps[sizes > largest["shuffle"]["size"]])
-            entry["no_shuffle_larger_than_shuffle_largest"] = {
-                "steps": over.tolist(),
-                "batches_in_epoch": sorted({int(s % steps_per_epoch) for s in over}),
-                "gaps": sorted({int(g) for g in np.diff(over)}),
-            }
+            over = sizes > largest["shuffle"]["size"]  # steps are increasing, so these are in step order
+            entry["no_shuffle_larger_than_shuffle_largest"] = _recurring(steps[over], sizes[over], steps_per_epoch)
         result[metric] = entry
     return result
+
+
+def _recurring(steps: np.ndarray, sizes: np.ndarray, steps_per_epoch: int) -> dict:
+    """Where in the epoch the given spikes fall: the most common batch, its spikes and their spacing."""
+    record = {"steps": steps.tolist(), "sizes": sizes.tolist()}
+    if len(steps) == 0:
+        return record
+    batches, counts = np.unique(steps % steps_per_epoch, return_counts=True)
+    common = int(batches[np.argmax(counts)])
+    at_common = steps % steps_per_epoch == common
+    record.update({"batches_in_epoch": {str(int(b)): int(c) for b, c in zip(batches, counts)},
+                   "most_common_batch": common, "most_common_steps": steps[at_common].tolist(),
+                   "most_common_sizes": sizes[at_common].tolist(),
+                   "most_common_gaps": sorted({int(g) for g in np.diff(steps[at_common])})})
+    return record
 
 
 def batch_loss_repeat(history: History, steps_per_epoch: int, n_pairs: int = 3) -> float | None:
@@ -78,21 +96,20 @@ def batch_loss_repeat(history: History, steps_per_epoch: int, n_pairs: int = 3) 
     return float(np.mean([np.corrcoef(per_epoch[e], per_epoch[e + 1])[0, 1] for e in pairs]))
 
 
-def weight_smoothness(W: np.ndarray) -> float:
-    """Correlation between horizontally and vertically adjacent pixel weights, over all classes.
+def weight_detail(W: np.ndarray) -> float:
+    """Share of the weight images' variation that a 3x3 box blur removes: pixel-scale detail, in [0, 1].
 
-    W: (785, K) with the bias as last row. 1 is a perfectly smooth image, 0 is pixel noise.
+    W: (785, K) with the bias as last row. Small for smooth images, large for pixel noise.
     """
     images = W[:-1].T.reshape(-1, 28, 28)
-    pairs = [(images[:, :, :-1], images[:, :, 1:]), (images[:, :-1, :], images[:, 1:, :])]
-    first = np.concatenate([a.reshape(-1) for a, _ in pairs])
-    second = np.concatenate([b.reshape(-1) for _, b in pairs])
-    return float(np.corrcoef(first, second)[0, 1])
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1)), mode="edge")
+    blurred = sum(padded[:, i:i + 28, j:j + 28] for i in range(3) for j in range(3)) / 9
+    centred = images - images.mean(axis=(1, 2), keepdims=True)
+    return float(np.sum((images - blurred) ** 2) / np.sum(centred ** 2))
 
 
-def zoom_limits(series: list[np.ndarray], quantile: float = 0.05, grid: float = 0.01) -> tuple[float, float]:
-    """y limits that show all but the lowest `quantile` of the values, rounded outwards to `grid`."""
-    values = np.concatenate(series)
-    low = math.floor(np.quantile(values, quantile) / grid) * grid
-    high = math.ceil(values.max() / grid) * grid
+def zoom_limits(series: list[np.ndarray], quantile: float = 0.1, grid: float = 0.01) -> tuple[float, float]:
+    """y limits that show each series except its lowest `quantile` of values, rounded outwards to `grid`."""
+    low = math.floor(min(np.quantile(values, quantile) for values in series) / grid) * grid
+    high = math.ceil(max(values.max() for values in series) / grid) * grid
     return low, high if high > low else low + grid

@@ -20,10 +20,10 @@ SHUFFLE_COLORS = {False: "tab:red", True: "tab:green"}
 LAMBDA_COLORS = ("#440154", "#31688e", "#35b779", "#c9b400")  # dark to light, strong to weak L2
 
 
-def _figure(width: float = 7.5, height: float = 4.6, **subplots):
+def _figure(width: float = 7.5, height: float = 4.6, layout: str | None = "constrained", **subplots):
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height), layout=layout)
     return fig, fig.subplots(**subplots)
 
 
@@ -95,17 +95,27 @@ def _shuffle_name(shuffle: bool) -> str:
     return "shuffled every epoch" if shuffle else "not shuffled (same batch order every epoch)"
 
 
-def _shuffle_curves(ax, histories: dict[bool, History], metric: str, spikes: dict | None) -> None:
+def _shuffle_curves(ax, histories: dict[bool, History], metric: str, spikes: dict | None, ylim=None) -> None:
+    """Both runs' curves of one validation metric; circles each run's largest spike (a triangle on the
+    axis edge when the spike lies outside ylim)."""
+    kind = "dip" if metric.endswith("accuracy") else "spike"
     for shuffle, history in histories.items():
         steps, values = history.series(metric)
-        ax.plot(steps, values, color=SHUFFLE_COLORS[shuffle], linewidth=1.3,
+        color = SHUFFLE_COLORS[shuffle]
+        ax.plot(steps, values, color=color, linewidth=1.3,
                 label=f"{_shuffle_name(shuffle)}, last validation at step {steps[-1]}")
-        if spikes and spikes.get(shuffle):
-            step, size = spikes[shuffle]["step"], spikes[shuffle]["size"]
-            ax.plot([step], values[steps == step], "o", markersize=10, markerfacecolor="none",
-                    markeredgecolor=SHUFFLE_COLORS[shuffle], markeredgewidth=1.6,
-                    label=f"largest spike, {'shuffled' if shuffle else 'not shuffled'}: "
-                          f"{size:.4f} at step {step}")
+        if not (spikes and spikes.get(shuffle)):
+            continue
+        step, size = spikes[shuffle]["step"], spikes[shuffle]["size"]
+        value = float(values[steps == step][0])
+        label = f"largest {kind}, {'shuffled' if shuffle else 'not shuffled'}: {size:.4f} at step {step}"
+        if ylim is not None and not ylim[0] <= value <= ylim[1]:
+            below = value < ylim[0]
+            ax.plot([step], [ylim[0] if below else ylim[1]], "v" if below else "^", markersize=10, color=color,
+                    clip_on=False, label=f"{label} (off the axis, at {value:.4f})")
+        else:
+            ax.plot([step], [value], "o", markersize=10, markerfacecolor="none", markeredgecolor=color,
+                    markeredgewidth=1.6, label=label)
 
 
 def shuffle_loss_figure(histories: dict[bool, History], title: str, *, steps_per_epoch: int,
@@ -116,7 +126,7 @@ def shuffle_loss_figure(histories: dict[bool, History], title: str, *, steps_per
     spikes: {shuffle: {"step", "size"}} circles each run's largest spike.
     """
     fig, (left, right) = _figure(13.0, 4.8, ncols=2, width_ratios=(3, 2))
-    _shuffle_curves(left, histories, "train_loss", spikes)
+    _shuffle_curves(left, histories, "train_loss", spikes, ylim)
     _finish(left, "training loss on the whole training set, at each validation", STEP_LABEL,
             LOSS_LABEL, ylim, "upper right")
     stop = min(int(history.series("train_loss_per_step")[0][-1]) for history in histories.values()) + 1
@@ -128,6 +138,7 @@ def shuffle_loss_figure(histories: dict[bool, History], title: str, *, steps_per
                    markersize=3, label=_shuffle_name(shuffle))
     for boundary in range(-(-start // steps_per_epoch) * steps_per_epoch, stop, steps_per_epoch):
         right.axvline(boundary, color="0.5", linewidth=0.8, linestyle=":")
+    right.set_ylim(0, right.get_ylim()[1] * 1.25)  # room for the legend above the curves
     _finish(right, f"loss of each step's own batch, steps {start}-{stop - 1}\n"
             "(dotted lines: epoch boundaries)", STEP_LABEL, "batch cross-entropy loss (nats)", None, "upper right")
     fig.suptitle(title)
@@ -138,7 +149,7 @@ def shuffle_accuracy_figure(histories: dict[bool, History], title: str, *, ylim=
                             spikes: dict | None = None):
     """Validation accuracy without (False) and with (True) shuffling; circles each largest dip."""
     fig, ax = _figure()
-    _shuffle_curves(ax, histories, "val_accuracy", spikes)
+    _shuffle_curves(ax, histories, "val_accuracy", spikes, ylim)
     _finish(ax, title, STEP_LABEL, "validation accuracy (fraction correct)", ylim, "lower right")
     return fig
 
@@ -148,7 +159,10 @@ def weights_figure(rows: list[tuple[str, np.ndarray]], title: str):
 
     Colours are symmetric around 0 and shared within a row, so a row's images compare directly.
     """
-    fig, axes = _figure(13.0, 1.9 * len(rows) + 0.8, nrows=len(rows), ncols=10, squeeze=False)
+    # A fixed layout: constrained layout would cost more than all the other figures together here.
+    fig, axes = _figure(13.0, 1.65 * len(rows) + 0.9, layout=None, nrows=len(rows), ncols=10, squeeze=False)
+    fig.subplots_adjust(left=0.03, right=0.93, top=1 - 0.8 / fig.get_figheight(), bottom=0.03,
+                        wspace=0.08, hspace=0.25)
     for row, (label, W) in zip(axes, rows):
         images = W[:-1].T.reshape(-1, 28, 28)
         limit = float(np.abs(images).max()) or 1.0
@@ -158,7 +172,8 @@ def weights_figure(rows: list[tuple[str, np.ndarray]], title: str):
             ax.set_yticks([])
             ax.set_title(f"digit {digit}", fontsize="small")
         row[0].set_ylabel(label)
-        fig.colorbar(shown, ax=list(row), shrink=0.9, pad=0.01, label="weight (per scaled pixel)")
+        bar = fig.colorbar(shown, ax=list(row), shrink=0.95, pad=0.01, fraction=0.03)
+        bar.set_label("weight (unitless)", fontsize="small")
     fig.suptitle(title)
     return fig
 

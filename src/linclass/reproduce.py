@@ -123,6 +123,8 @@ def run_experiment(experiment: Experiment, runs_dir: Path, data_dir: str | None 
         model = train(experiment.config, split, callbacks)
     steps_per_epoch = len(split.y_train) // experiment.config.batch_size
     validation_steps, _ = model.history_.series("val_loss")
+    _, batch_losses = model.history_.series("train_loss_per_step")
+    last_epoch = batch_losses[-steps_per_epoch:]
     summary = summarize(model)
     summary.update({
         "run_dir": f"runs/{experiment.name}",
@@ -130,6 +132,8 @@ def run_experiment(experiment: Experiment, runs_dir: Path, data_dir: str | None 
         "n_val_images": len(split.y_val),
         "steps_per_epoch": steps_per_epoch,
         "validate_every": int(np.min(np.diff(validation_steps))) if len(validation_steps) > 1 else None,
+        "last_validation_step": int(validation_steps[-1]) if len(validation_steps) else None,
+        "last_epoch_batch_loss": {"mean": float(last_epoch.mean()), "std": float(last_epoch.std())},
         "config": experiment.config.to_json(),
     })
     folder = Path(runs_dir) / experiment.name
@@ -168,7 +172,7 @@ def check_gradients(data_dir: str | None = None, *, seed: int = 0, position: str
                                              ("softmax", softmax_loss_and_grad, W_ten, X_ten, Y_ten)):
             plain = max_gradient_difference(lambda w: loss_and_grad(w, X, T, 0.0), W, epsilon)
             with_l2 = max_gradient_difference(lambda w: loss_and_grad(w, X, T, l2), W, epsilon)
-            result[name] = {"max_abs_diff": plain, "l2_max_abs_diff": with_l2, "n_images": len(X),
+            result[name] = {"max_abs_diff": plain, "l2_max_abs_diff": with_l2, "n_weights": W.size,
                             "passed": bool(max(plain, with_l2) < epsilon**2)}
     result.update({**GRADCHECK, "threshold": epsilon**2, "dtype": "float64", "split": "training"})
     seconds = time.perf_counter() - started

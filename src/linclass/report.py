@@ -1,0 +1,167 @@
+"""`linclass reproduce`: run the course report's experiments, then write summary.json, the figures,
+report.md and report.html into one folder, which appears only once everything is written.
+
+The summary is built first, from the runs; the report's text is then written from the summary
+alone (writeup.py), so every number in the text can be found in summary.json.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import findings, plots, writeup
+from .reproduce import (BLAS_THREADS, LAMBDAS, TASKS, Result, effective_jobs, plan_experiments,
+                        run_all)
+from .runs import atomic_dir, write_json
+
+def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0, dtype: str = "float64",
+              jobs: int = 1, force: bool = False, data_dir: str | None = None, progress: bool = True,
+              max_epochs: int | None = None) -> dict:
+    """Run the experiments of `tasks` and write OUT/{summary.json, report.md, report.html, figures/, runs/}.
+
+    max_epochs caps every run (a reduced configuration for tests); returns the summary.
+    """
+    started = time.perf_counter()
+    experiments = plan_experiments(tasks, seed=seed, dtype=dtype, max_epochs=max_epochs)
+    n_jobs = effective_jobs(jobs, len(experiments) + ("task1" in tasks))
+    out = Path(out)
+    with atomic_dir(out, force=force) as folder:
+        if progress:
+            print(f"linclass reproduce: {', '.join(tasks)}: {len(experiments)} training runs"
+                  f"{' and the gradient check' if 'task1' in tasks else ''}, {n_jobs} process(es), "
+                  f"into {out}/", file=sys.stderr, flush=True)
+        results, gradients = run_all(experiments, folder / "runs", data_dir=data_dir, seed=seed, jobs=n_jobs,
+                                     gradient_check="task1" in tasks, progress=progress)
+        if progress:
+            print("writing figures and the report", file=sys.stderr, flush=True)
+        figures = folder / "figures"
+        summary = {}
+        if "task1" in tasks:
+            summary["task1"] = gradients["task1"]
+        if "task2" in tasks:
+            summary["task2"] = _task2(results, figures)
+        if "task3" in tasks:
+            summary["task3"] = _task3(results, figures)
+        if "task4" in tasks:
+            summary["task4"] = _task4(results, figures)
+        summary["environment"] = _environment(
+            tasks=tasks, seed=seed, dtype=dtype, jobs=n_jobs, max_epochs=max_epochs, results=results,
+            gradient_seconds=gradients["wall_seconds"] if gradients else None,
+            wall_seconds=time.perf_counter() - started)
+        write_json(folder / "summary.json", summary)
+        (folder / "report.md").write_text(writeup.markdown(summary), encoding="utf-8")
+        (folder / "report.html").write_text(writeup.html(summary, folder), encoding="utf-8")
+    return summary
+
+
+def _run(result: Result, **extra) -> dict:
+    return {**result.summary, **extra}
+
+
+def _stops(run: dict) -> dict:
+    return {"early_stop_step": (run["early_stop"] or {}).get("step"), "best_step": run["best_step"]}
+
+
+def _task2(results: dict[str, Result], figures: Path) -> dict:
+    plain, shuffled = results["task2_logistic_no_shuffle"], results["task2_logistic_shuffle"]
+    no_shuffle, shuffle = _run(plain), _run(shuffled)
+    steps_per_epoch = no_shuffle["steps_per_epoch"]
+    spikes = findings.shuffle_spikes(plain.history, shuffled.history, steps_per_epoch,
+                                     no_shuffle["validate_every"] or 1)
+    histories = {False: plain.history, True: shuffled.history}
+    marks = {metric: {False: spikes[metric]["largest_no_shuffle"], True: spikes[metric]["largest_shuffle"]}
+             for metric in ("train_loss", "val_accuracy")}
+    title = "logistic regression, 2s vs 3s"
+    paths = {
+        "loss": plots.save_figure(plots.loss_figure(
+            plain.history, f"Task 2b: loss of {title}, no shuffling", ylim=(0.0, 0.2), **_stops(no_shuffle)),
+            figures, "task2b_loss"),
+        "accuracy": plots.save_figure(plots.accuracy_figure(
+            plain.history, f"Task 2c: accuracy of {title}, no shuffling", ylim=(0.93, 0.99),
+            **_stops(no_shuffle)), figures, "task2c_accuracy"),
+        "shuffle_loss": plots.save_figure(plots.shuffle_loss_figure(
+            histories, f"Task 2e: training loss without and with shuffling ({title})",
+            steps_per_epoch=steps_per_epoch, ylim=(0.0, 0.2), spikes=marks["train_loss"]),
+            figures, "task2e_shuffle_loss"),
+        "shuffle_accuracy": plots.save_figure(plots.shuffle_accuracy_figure(
+            histories, f"Task 2e: validation accuracy without and with shuffling\n({title})",
+            ylim=(0.93, 0.99), spikes=marks["val_accuracy"]), figures, "task2e_shuffle_accuracy"),
+    }
+    return {"no_shuffle": no_shuffle, "shuffle": shuffle, "spikes": spikes,
+            "batch_loss_epoch_correlation": {
+                "no_shuffle": findings.batch_loss_repeat(plain.history, steps_per_epoch),
+                "shuffle": findings.batch_loss_repeat(shuffled.history, steps_per_epoch)},
+            "figures": paths}
+
+
+def _task3(results: dict[str, Result], figures: Path) -> dict:
+    result = results["task3_softmax_lambda_0"]
+    run = _run(result)
+    title = "softmax regression, 10 digits"
+    accuracies = [result.history.series(name)[1] for name in ("train_accuracy", "val_accuracy")]
+    paths = {
+        "loss": plots.save_figure(plots.loss_figure(
+            result.history, f"Task 3b: loss of {title}", ylim=(0.2, 0.6), **_stops(run)), figures, "task3b_loss"),
+        "accuracy": plots.save_figure(plots.accuracy_figure(
+            result.history, f"Task 3c: accuracy of {title}", ylim=findings.zoom_limits(accuracies),
+            **_stops(run)), figures, "task3c_accuracy"),
+    }
+    return {**run, "figures": paths}
+
+
+def _task4(results: dict[str, Result], figures: Path) -> dict:
+    reference = results["task3_softmax_lambda_0"]
+    runs = {l2: results[f"task4_softmax_lambda_{l2:g}"] for l2 in LAMBDAS}
+    records = [_run(result, **{"lambda": l2}) for l2, result in runs.items()]
+    lambda0 = _run(reference, **{"lambda": 0.0})
+    strongest = runs[max(LAMBDAS)]
+    weights = {"lambda_0": reference.weights, f"lambda_{max(LAMBDAS):g}": strongest.weights}
+    paths = {
+        "weights": plots.save_figure(plots.weights_figure(
+            [("λ = 0 (no L2)", reference.weights), (f"λ = {max(LAMBDAS):g}", strongest.weights)],
+            f"Task 4b: softmax weights of each digit as 28x28 images (bias left out), "
+            f"λ = 0 (top) and λ = {max(LAMBDAS):g} (bottom)\nred: positive weight, blue: negative; "
+            "one colour scale per row"), figures, "task4b_weights"),
+        "val_accuracy": plots.save_figure(plots.lambda_accuracy_figure(
+            {l2: result.history for l2, result in runs.items()},
+            "Task 4c: validation accuracy of softmax regression for four L2 strengths λ",
+            ylim=findings.zoom_limits([r.history.series("val_accuracy")[1] for r in runs.values()]),
+            early_stops={r["lambda"]: (r["early_stop"] or {}).get("step") for r in records}),
+            figures, "task4c_val_accuracy"),
+        "weight_norm": plots.save_figure(plots.norm_figure(
+            list(LAMBDAS), [r["weight_norm"] for r in records], [r["weight_norm_squared"] for r in records],
+            "Task 4e: size of the softmax weights after training (restored best weights) against λ",
+            reference=(lambda0["weight_norm"], lambda0["weight_norm_squared"])), figures, "task4e_weight_norm"),
+    }
+    return {"lambdas": list(LAMBDAS), "runs": records, "lambda0": lambda0,
+            "lambda0_vs_1_weights_figure": paths["weights"],
+            "weight_images": {name: {"max_abs_weight": float(np.abs(W[:-1]).max()),
+                                     "detail_share": findings.weight_detail(W)}
+                              for name, W in weights.items()},
+            "figures": paths}
+
+
+def _environment(*, tasks, seed, dtype, jobs, max_epochs, results, gradient_seconds, wall_seconds) -> dict:
+    import matplotlib
+    from threadpoolctl import threadpool_info
+
+    from . import __version__
+
+    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture') or 'generic'})"
+            for i in threadpool_info() if i.get("user_api") == "blas"]
+    command = f"linclass reproduce --seed {seed} --dtype {dtype}"
+    if tuple(tasks) != TASKS:
+        command += f" --only {','.join(tasks)}"
+    if max_epochs is not None:
+        command += f" --max-epochs-override {max_epochs}"
+    return {"python": platform.python_version(), "numpy": np.__version__, "matplotlib": matplotlib.__version__,
+            "linclass": __version__, "platform": platform.platform(), "blas": ", ".join(blas) or "unknown",
+            "seed": seed, "dtype": dtype, "tasks": list(tasks), "jobs": jobs,
+            "blas_threads_per_experiment": BLAS_THREADS, "max_epochs_override": max_epochs,
+            "command": command, "wall_seconds": wall_seconds, "gradient_check_seconds": gradient_seconds,
+            "experiment_seconds": {name: r.wall_seconds for name, r in results.items()}}

@@ -1,0 +1,135 @@
+"""The report's common sections (protocol, task 1, environment) and the helpers of all sections.
+
+Sentences that interpret a result are chosen by comparing the measured numbers, so the text
+stays true when a different seed, dtype or a reduced configuration changes them.
+"""
+
+from __future__ import annotations
+
+
+def num(x) -> str:
+    """Losses, accuracies, norms: 4 decimals."""
+    return "n/a" if x is None else f"{x:.4f}"
+
+
+def sci(x) -> str:
+    """Gradient differences: scientific notation."""
+    return "n/a" if x is None else f"{x:.1e}"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def stop_text(run: dict) -> str:
+    stop = run["early_stop"]
+    if stop is None:
+        return f"did not fire (all {run['config']['epochs']} epochs, {run['steps']} steps)"
+    return f"fired at step {stop['step']} (epoch {stop['epoch']})"
+
+
+def _softmax_run(summary: dict) -> dict | None:
+    return summary.get("task3") or (summary.get("task4") or {}).get("lambda0")
+
+
+def protocol(summary: dict) -> list[tuple]:
+    env, logistic, softmax = summary["environment"], (summary.get("task2") or {}).get("no_shuffle"), _softmax_run(summary)
+    any_run = logistic or softmax
+    items = []
+    if any_run:
+        config = any_run["config"]
+        task2_counts = (f"; task 2 keeps the {logistic['n_train_images']} of them that show a 2 or a 3"
+                        if logistic else "")
+        task2_val = f" (task 2: its {logistic['n_val_images']} 2s and 3s)" if logistic else ""
+        items.append(f"**Data:** the original MNIST files, verified by SHA-256. Training: the first "
+                     f"{config['n_train']:,} images of the MNIST training set{task2_counts}. **Validation: the first "
+                     f"{config['n_val']:,} images of the MNIST test set**{task2_val}, as in the original assignment. "
+                     "There is no third, untouched test set: validation also decides which weights early stopping "
+                     "keeps, so validation numbers are slightly optimistic estimates of test accuracy.")
+        items.append("**Inputs:** each pixel value p in 0-255 becomes p/127.5 - 1, in [-1, 1]; a constant 1 is "
+                     "appended as the bias input, so the weights have 785 rows (the last one is the bias).")
+        items.append("**Models and loss:** task 2: P(digit 2) = sigmoid(w·x) with binary cross-entropy (target 1 "
+                     "for a 2, 0 for a 3); tasks 3-4: softmax over 10 outputs with cross-entropy. Losses are means "
+                     "over images in nats (natural logarithm) and are reported without the L2 term; with L2 the "
+                     "objective is J = C + λ‖w‖², bias row included.")
+    for label, run in (("task 2", logistic), ("tasks 3-4", softmax)):
+        if run:
+            c = run["config"]
+            items.append(f"**Training, {label}:** mini-batch SGD from zero weights, batch {c['batch_size']}, "
+                         f"learning rate {c['learning_rate']:g}, at most {c['epochs']} epochs of "
+                         f"{run['steps_per_epoch']} steps (the last incomplete batch is dropped), training set "
+                         f"{'shuffled every epoch' if c['shuffle'] else 'not shuffled (same order every epoch)'}"
+                         f"{' unless stated' if label == 'task 2' else ''}. Validation every fifth of an epoch, "
+                         f"i.e. every {run['validate_every']} steps, after that step's update: loss and accuracy on "
+                         "the whole training and the whole validation set.")
+    if any_run:
+        items.append(f"**Early stopping:** stop when the validation loss has not reached a new minimum for "
+                     f"{any_run['config']['patience']} validations in a row; the weights of the lowest validation "
+                     "loss are then restored. Tables give metrics *at stop* (the last validation) and *best* (the "
+                     "lowest validation loss, whose weights are kept and used for weight images and norms). Steps "
+                     "and epochs are counted from 0.")
+    items.append(f"**Reproducibility:** seed {env['seed']} (shuffling order, task 1's random weights), "
+                 f"{env['dtype']} arithmetic, {env['blas_threads_per_experiment']} BLAS thread per experiment: the "
+                 "summation order inside a matrix product depends on the number of threads, so pinning it makes "
+                 "re-runs bit-identical whatever `--jobs` is.")
+    return [("h2", "Protocol"), ("ul", items)]
+
+
+def task1(summary: dict) -> list[tuple]:
+    t = summary["task1"]
+    threshold = t["threshold"]
+    rows = [[name, t[name]["n_weights"], sci(t[name]["max_abs_diff"]), sci(t[name]["l2_max_abs_diff"]),
+             "yes" if t[name]["passed"] else "**no**"] for name in ("logistic", "softmax")]
+    worst_value, worst_name = max((t[name][key], f"{name}{', with L2' if key.startswith('l2') else ''}")
+                                  for name in ("logistic", "softmax") for key in ("max_abs_diff", "l2_max_abs_diff"))
+    if all(t[name]["passed"] for name in ("logistic", "softmax")):
+        verdict = (f"All four differences are below ε² = {sci(threshold)}, the bound the assignment asks for; the "
+                   f"largest, {sci(worst_value)} ({worst_name}), is {threshold / worst_value:,.0f} times smaller. A "
+                   "central difference is itself off by about ε² times the third derivative, so differences of this "
+                   "size are what correct gradients give: the derived gradients -xᵀ(y - ŷ)/N (+ 2λw) are right.")
+    else:
+        failed = [name for name in ("logistic", "softmax") if not t[name]["passed"]]
+        verdict = f"The gradient of {', '.join(failed)} differs by more than ε² = {sci(threshold)}: it is wrong."
+    return [("h2", "Task 1: the gradients, checked numerically"),
+            ("p", f"Tasks 1 and 4a derive the gradients of both losses, with and without the L2 term 2λw. They are "
+                  f"compared here with central differences (J(w + ε) - J(w - ε)) / 2ε for every weight, with "
+                  f"ε = {t['epsilon']:g}, on the first {t['n_images']} training images of each task ({t['dtype']}), "
+                  f"at weights drawn from N(0, {t['weight_scale']:g}²) with the seed; the L2 check uses "
+                  f"λ = {t['l2_strength']:g}."),
+            ("table", ["model", "weights checked", "max abs difference, λ = 0",
+                       f"max abs difference, λ = {t['l2_strength']:g}", f"below ε² = {sci(threshold)}?"], rows,
+             "`task1.logistic` and `task1.softmax`: `max_abs_diff`, `l2_max_abs_diff`, `passed`"),
+            ("p", verdict)]
+
+
+def run_row(label: str, run: dict) -> list:
+    return [label, stop_text(run), run["best_step"], num(run["best"]["train_loss"]), num(run["best"]["val_loss"]),
+            num(run["best"]["train_accuracy"]), num(run["best"]["val_accuracy"])]
+
+
+RUN_HEADER = ["run", "early stopping", "best step (kept)", "training loss", "validation loss",
+              "training accuracy", "validation accuracy"]
+
+
+def environment(summary: dict) -> list[tuple]:
+    env = summary["environment"]
+    rows = [["Python", env["python"]], ["NumPy", env["numpy"]], ["matplotlib", env["matplotlib"]],
+            ["linclass", env["linclass"]], ["platform", env["platform"]], ["BLAS", env["blas"]],
+            ["seed", env["seed"]], ["dtype", env["dtype"]], ["worker processes (`--jobs`)", env["jobs"]],
+            ["BLAS threads per experiment", env["blas_threads_per_experiment"]],
+            ["wall time of the whole reproduction", f"{env['wall_seconds']:.1f} s"]]
+    if env["gradient_check_seconds"] is not None:
+        rows.append(["wall time, task 1 gradient check", f"{env['gradient_check_seconds']:.1f} s"])
+    rows += [[f"wall time, `runs/{name}`", f"{seconds:.1f} s"] for name, seconds in env["experiment_seconds"].items()]
+    return [("h2", "Environment"),
+            ("table", ["item", "value"], rows, "`environment`"),
+            ("p", f"To reproduce: `{env['command']} --out <folder>`; add `--jobs 2` to train two experiments at a "
+                  "time, which changes the wall times but not a single number. Re-runs with the same seed, dtype "
+                  "and library versions give identical numbers; wall times vary."),
+            ("h2", "Files"),
+            ("ul", ["`summary.json`: every number of this report.",
+                    "`runs/<name>/`: one folder per training run: `config.json` (all settings), `history.json` "
+                    "(`train_loss_per_step`: the loss of every step's batch; `validation`: the four metrics at every "
+                    "validation step), `weights.npz` (the kept weights), `metrics.json` (its summary).",
+                    "`figures/`: every figure as PNG (shown here) and SVG.",
+                    "`report.md` and `report.html`: this report (the HTML file has the figures embedded)."])]

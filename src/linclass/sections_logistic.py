@@ -1,0 +1,177 @@
+"""The report's task 2 (logistic regression, 2 vs 3), written from summary.json alone."""
+
+from __future__ import annotations
+
+from .sections import RUN_HEADER, num, plural, run_row, stop_text
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _spike(entry: dict | None) -> str:
+    return "n/a" if entry is None else f"{num(entry['size'])} (step {entry['step']})"
+
+
+def task2(summary: dict) -> list[tuple]:
+    t = summary["task2"]
+    ns, figures = t["no_shuffle"], t["figures"]
+    return ([("h2", "Task 2: logistic regression, digit 2 vs digit 3"),
+             ("h3", "Task 2b: loss"),
+             ("figure", figures["loss"], "training loss (mean of 10 consecutive steps, each on one batch of 128 "
+                                         "images; band: +/- 1 standard deviation of those 10) and validation loss "
+                                         "(whole validation set) without shuffling, y axis zoomed to [0, 0.2]"),
+             ("p", _loss_text(t)),
+             ("h3", "Task 2c: accuracy"),
+             ("figure", figures["accuracy"], "training and validation accuracy (whole sets, at every validation) "
+                                             "of the same run, y axis zoomed to [0.93, 0.99]"),
+             ("p", _accuracy_text(ns) + (" The sharp drops are the spikes of task 2e." if _spike_count(t) else "")),
+             ("h3", "Task 2d: early stopping"),
+             ("table", RUN_HEADER, [run_row("no shuffling", ns), run_row("shuffling", t["shuffle"])],
+              "`task2.no_shuffle` and `task2.shuffle`: `early_stop`, `best_step`, `best`"),
+             ("p", _early_stopping_text(t))]
+            + _shuffle_blocks(t))
+
+
+def _loss_text(t: dict) -> str:
+    ns, correlation = t["no_shuffle"], t["batch_loss_epoch_correlation"]["no_shuffle"]
+    best = ns["best"]
+    gap = best["val_loss"] - best["train_loss"]
+    text = f"The validation loss reaches its lowest value, {num(best['val_loss'])}, at step {ns['best_step']}. "
+    if ns["early_stop"]:
+        waited = (ns["early_stop"]["step"] - ns["best_step"]) // ns["validate_every"]
+        text += (f"Early stopping {stop_text(ns)}, {waited} validations later, and the weights of step "
+                 f"{ns['best_step']} are kept. ")
+    else:
+        text += f"Early stopping {stop_text(ns)}; the weights of step {ns['best_step']} are kept. "
+    text += f"With them the loss on the whole training set is {num(best['train_loss'])}: the validation loss is "
+    if gap < 0:
+        text += (f"{num(-gap)} lower than the training loss, so there is no sign of overfitting; the 2s and 3s "
+                 "among the test images are, if anything, slightly easier for this model than the training ones. ")
+    else:
+        text += f"{num(gap)} higher than the training loss, a small generalisation gap. "
+    batches = ns["last_epoch_batch_loss"]
+    text += (f"The band is wide because the loss of one batch of 128 images is a noisy sample of the whole loss: "
+             f"over the last epoch the batch losses average {num(batches['mean'])} with a standard deviation of "
+             f"{num(batches['std'])}")
+    if correlation is not None and correlation > 0.9:
+        text += (f". Without shuffling the 10-step mean also rises and falls in a fixed pattern, because the same "
+                 f"{ns['steps_per_epoch']} batches come in the same order every epoch (the batch losses of one "
+                 f"epoch correlate at {num(correlation)} with those of the next)")
+    if _spike_count(t):
+        text += ". The isolated peaks of the validation loss are the spikes explained in task 2e"
+    return text + "."
+
+
+def _spike_count(t: dict) -> int:
+    over = t["spikes"]["val_accuracy"].get("no_shuffle_larger_than_shuffle_largest")
+    return len(over["steps"]) if over else 0
+
+
+def _accuracy_text(ns: dict) -> str:
+    best, last = ns["best"], ns["at_stop"]
+    higher = best["val_accuracy"] > best["train_accuracy"]
+    loss_lower = best["val_loss"] < best["train_loss"]
+    return (f"With the kept weights (step {ns['best_step']}) the training accuracy is {num(best['train_accuracy'])} "
+            f"and the validation accuracy {num(best['val_accuracy'])}; at the last validation (step "
+            f"{ns['last_validation_step']}) they are {num(last['train_accuracy'])} and {num(last['val_accuracy'])}. "
+            f"The validation accuracy is {'higher' if higher else 'lower'} than the training accuracy, "
+            f"{'as' if higher == loss_lower else 'although'} the validation loss is "
+            f"{'lower' if loss_lower else 'higher'} than the training loss.")
+
+
+def _early_stopping_text(t: dict) -> str:
+    runs = {"without shuffling": t["no_shuffle"], "with shuffling": t["shuffle"]}
+    sentences = []
+    for label, run in runs.items():
+        stop = run["early_stop"]
+        if stop:
+            sentences.append(f"{label.capitalize()}, early stopping fires at step {stop['step']}, in epoch "
+                             f"{stop['epoch']} (counted from 0: the {ordinal(stop['epoch'] + 1)} of at most "
+                             f"{run['config']['epochs']} epochs).")
+        else:
+            sentences.append(f"{label.capitalize()}, early stopping {stop_text(run)}.")
+    ns, sh = t["no_shuffle"], t["shuffle"]
+    if ns["early_stop"] and sh["early_stop"]:
+        epochs = sh["early_stop"]["epoch"] - ns["early_stop"]["epoch"]
+        jitter_ns, jitter_sh = t["spikes"]["val_loss"]["typical_no_shuffle"], t["spikes"]["val_loss"]["typical_shuffle"]
+        when = f"{plural(abs(epochs), 'epoch')} {'earlier' if epochs < 0 else 'later'}" if epochs else "in the same epoch"
+        sentences.append(f"With shuffling it fires {when}, "
+                         f"keeping a {'higher' if sh['best']['val_loss'] > ns['best']['val_loss'] else 'lower'} "
+                         f"validation loss ({num(sh['best']['val_loss'])} against {num(ns['best']['val_loss'])}).")
+        if epochs < 0 and jitter_ns and jitter_sh and jitter_sh > jitter_ns:
+            sentences.append(
+                f"Early stopping waits for {ns['config']['patience']} validations in a row without a new minimum. "
+                "Without shuffling the same sequence of updates precedes every validation and, apart from the "
+                f"spikes, the validation loss creeps down steadily (typical jitter {num(jitter_ns)} around its "
+                "running median), so new minima keep coming; with shuffling every validation follows different "
+                f"batches and the validation loss jitters {jitter_sh / jitter_ns:.1f} times as much "
+                f"({num(jitter_sh)}), so such a run of validations comes sooner.")
+    return " ".join(sentences)
+
+
+def _shuffle_blocks(t: dict) -> list[tuple]:
+    spikes, correlation, figures = t["spikes"], t["batch_loss_epoch_correlation"], t["figures"]
+    rows = [["largest validation-accuracy dip", _spike(spikes["val_accuracy"]["largest_no_shuffle"]),
+             _spike(spikes["val_accuracy"]["largest_shuffle"])],
+            ["largest training-loss spike (whole training set)", _spike(spikes["train_loss"]["largest_no_shuffle"]),
+             _spike(spikes["train_loss"]["largest_shuffle"])],
+            ["largest validation-loss spike", _spike(spikes["val_loss"]["largest_no_shuffle"]),
+             _spike(spikes["val_loss"]["largest_shuffle"])],
+            ["typical validation-accuracy jitter", num(spikes["val_accuracy"]["typical_no_shuffle"]),
+             num(spikes["val_accuracy"]["typical_shuffle"])],
+            ["correlation of batch losses, consecutive epochs", num(correlation["no_shuffle"]),
+             num(correlation["shuffle"])]]
+    return [("h3", "Task 2e: shuffling the training set every epoch"),
+            ("figure", figures["shuffle_accuracy"], "validation accuracy without (red) and with (green) shuffling, "
+                                                    "y axis zoomed to [0.93, 0.99]; circles: each run's largest dip"),
+            ("figure", figures["shuffle_loss"], "left: training loss on the whole training set at every validation, "
+                                                "y axis zoomed to [0, 0.2], circles: each run's largest spike; right: "
+                                                "the loss of each step's own batch over the last three epochs both "
+                                                "runs trained"),
+            ("table", ["measure", "no shuffling", "shuffling"], rows,
+             "`task2.spikes` (`largest_no_shuffle`, `largest_shuffle`, `typical_*`) and "
+             "`task2.batch_loss_epoch_correlation`"),
+            ("p", f"A spike's size is how far one validation lies from the median of the {spikes['window']} "
+                  f"validations centred on it, counted from step {spikes['first_step']} (after the first epoch), so "
+                  "the slow trend of the curves does not count; the jitter is the median of these distances."),
+            ("p", _spike_text(t))]
+
+
+def _spike_text(t: dict) -> str:
+    spikes, correlation, ns = t["spikes"], t["batch_loss_epoch_correlation"], t["no_shuffle"]
+    accuracy = spikes["val_accuracy"]
+    over = accuracy.get("no_shuffle_larger_than_shuffle_largest")
+    if over is None or accuracy["largest_no_shuffle"] is None:
+        return "The runs are too short to measure spikes (fewer than two epochs)."
+    count = len(over["steps"])
+    if count == 0:
+        return (f"Without shuffling no validation-accuracy dip is larger than the largest one with shuffling "
+                f"({num(accuracy['largest_shuffle']['size'])}): no spikes stand out in these runs.")
+    text = (f"Without shuffling, {plural(count, 'validation-accuracy dip')} {'is' if count == 1 else 'are'} larger "
+            "than the largest dip with shuffling "
+            f"({num(accuracy['largest_shuffle']['size'])}); the largest is {num(accuracy['largest_no_shuffle']['size'])} "
+            f"at step {accuracy['largest_no_shuffle']['step']}. The losses spike too: by up to "
+            f"{_spike(spikes['train_loss']['largest_no_shuffle'])} on the whole training set and "
+            f"{_spike(spikes['val_loss']['largest_no_shuffle'])} on the validation set. ")
+    at_common = over["most_common_steps"]
+    if len(at_common) > 1:
+        text += (f"{'All' if len(at_common) == count else f'{len(at_common)}'} of them come right after batch "
+                 f"{over['most_common_batch']} of an epoch (counted from 0)")
+        if over["most_common_gaps"] == [spikes["expected_period"]]:
+            text += (f" and recur every {spikes['expected_period']} steps, the least common multiple of "
+                     f"{ns['steps_per_epoch']} steps per epoch and a validation every {ns['validate_every']} steps: "
+                     "that is how often a validation lands right after that batch again")
+        sizes = over["most_common_sizes"]
+        if all(a > b for a, b in zip(sizes, sizes[1:])):
+            text += f"; they shrink as training goes on, from {num(sizes[0])} to {num(sizes[-1])}"
+        text += ". "
+    if correlation["no_shuffle"] is not None and correlation["shuffle"] is not None:
+        text += (f"Without shuffling every epoch repeats the same batches in the same order (the batch losses of "
+                 f"consecutive epochs correlate at {num(correlation['no_shuffle'])}, against "
+                 f"{num(correlation['shuffle'])} with shuffling), so a batch whose update throws the weights off "
+                 "does so at the same point of every epoch and its damage shows whenever a validation follows it. "
+                 "With shuffling the batches are new every epoch, no single update repeats, and the curves only "
+                 "jitter.")
+    return text

@@ -1,0 +1,172 @@
+"""The report's tasks 3 and 4 (softmax regression, without and with L2), written from summary.json alone."""
+
+from __future__ import annotations
+
+from .sections import RUN_HEADER, num, plural, run_row, stop_text
+
+METRICS_HEADER = ["weights", "step", "training loss", "validation loss", "training accuracy", "validation accuracy"]
+
+
+def _metrics_row(label: str, step, metrics: dict) -> list:
+    return [label, step, num(metrics["train_loss"]), num(metrics["val_loss"]), num(metrics["train_accuracy"]),
+            num(metrics["val_accuracy"])]
+
+
+def task3(summary: dict) -> list[tuple]:
+    run = summary["task3"]
+    best, figures = run["best"], run["figures"]
+    text = (f"Early stopping {stop_text(run)}. The lowest validation loss, {num(best['val_loss'])}, is reached at "
+            f"step {run['best_step']}")
+    if run["early_stop"] is None:
+        before = (run["last_validation_step"] - run["best_step"]) // run["validate_every"]
+        text += (f", {plural(before, 'validation')} before the last one" if before else ", the last validation")
+        text += ": the validation loss was still improving when training ended"
+    batches = run["last_epoch_batch_loss"]
+    text += (f". Over the last epoch the loss of single batches averages {num(batches['mean'])} with a standard "
+             f"deviation of {num(batches['std'])} (the band), against {num(run['at_stop']['train_loss'])} on the whole "
+             f"training set and {num(run['at_stop']['val_loss'])} on the validation set at the last validation.")
+    return [("h2", "Task 3: softmax regression, 10 digits"),
+            ("h3", "Task 3b: loss"),
+            ("figure", figures["loss"], "training loss (mean of 10 consecutive steps, band: +/- 1 standard deviation) "
+                                        "and validation loss of softmax regression (λ = 0, shuffled every epoch), "
+                                        "y axis zoomed to [0.2, 0.6]"),
+            ("p", text),
+            ("table", METRICS_HEADER, [_metrics_row("at the last validation", run["last_validation_step"], run["at_stop"]),
+                                       _metrics_row("best (kept)", run["best_step"], best)],
+             "`task3`: `at_stop`, `best`, `best_step`, `last_validation_step`"),
+            ("h3", "Task 3c: accuracy"),
+            ("figure", figures["accuracy"], "training and validation accuracy (whole sets, at every validation), "
+                                            "y axis zoomed in"),
+            ("p", _overfitting_text(run))]
+
+
+def _overfitting_text(run: dict) -> str:
+    best = run["best"]
+    acc_gap, loss_gap = best["train_accuracy"] - best["val_accuracy"], best["val_loss"] - best["train_loss"]
+    if acc_gap <= 0 and loss_gap <= 0:
+        return (f"No sign of overfitting: with the kept weights the validation accuracy ({num(best['val_accuracy'])}) "
+                f"is at least the training accuracy ({num(best['train_accuracy'])}) and the validation loss is not "
+                "above the training loss.")
+    text = (f"Signs of overfitting are small. With the kept weights the training accuracy is "
+            f"{num(best['train_accuracy'])} and the validation accuracy {num(best['val_accuracy'])}, a gap of "
+            f"{num(acc_gap)}; the training loss is {num(best['train_loss'])} against {num(best['val_loss'])}: the "
+            "model fits the images it is trained on a little better than new ones. ")
+    if run["early_stop"] is None:
+        text += (f"But the validation loss never turned upward: it was still reaching new minima at step "
+                 f"{run['best_step']}, near the end of the {run['config']['epochs']} epochs, so training never got to "
+                 "the point where fitting the training set better makes the validation set worse. The gap is the "
+                 "usual generalisation gap of a model that has seen every training image many times.")
+    else:
+        text += (f"Early stopping fired because the validation loss stopped improving for {run['config']['patience']} "
+                 f"validations after step {run['best_step']}: from there on, more training no longer helped the "
+                 "validation set, which is where overfitting begins; the weights of that step are kept.")
+    return text
+
+
+def task4(summary: dict) -> list[tuple]:
+    t = summary["task4"]
+    runs, zero, figures = t["runs"], t["lambda0"], t["figures"]
+    rows = [run_row("λ = 0 (task 3, for comparison)", zero)] + [run_row(f"λ = {r['lambda']:g}", r) for r in runs]
+    norm_rows = [[f"λ = {r['lambda']:g}", num(r["weight_norm"]), num(r["weight_norm_squared"])] for r in [zero] + runs]
+    intro = "Softmax regression as in task 3 with the penalty λ‖w‖² added to the loss"
+    intro += "; the gradient of the penalty, 2λw (task 4a), is checked in task 1." if "task1" in summary else "."
+    return [("h2", "Task 4: softmax regression with L2 regularisation"),
+            ("p", intro),
+            ("h3", "Task 4b: the weights as images"),
+            ("figure", figures["weights"], "each digit's 784 pixel weights as a 28x28 image, λ = 0 (top row) and "
+                                           f"λ = {max(r['lambda'] for r in runs):g} (bottom row), one colour scale per row"),
+            ("p", _weights_text(t)),
+            ("h3", "Task 4c: validation accuracy for four values of λ"),
+            ("figure", figures["val_accuracy"], "validation accuracy during training for each λ, y axis zoomed in"),
+            ("table", RUN_HEADER, rows, "`task4.runs[i]` (each with its `lambda`) and `task4.lambda0`"),
+            ("p", _accuracy_text(runs, zero)),
+            ("h3", "Task 4d: why regularisation lowers the accuracy here"),
+            ("p", _why_text(runs, zero)),
+            ("h3", "Task 4e: the size of the weights against λ"),
+            ("figure", figures["weight_norm"], "‖w‖ (left) and ‖w‖² (right) of the kept weights after training, "
+                                               "against λ on a log axis; dashed: λ = 0"),
+            ("table", ["λ", "‖w‖ (L2 norm)", "‖w‖² (squared L2 norm)"], norm_rows,
+             "`task4.runs[i].weight_norm`, `weight_norm_squared`, and `task4.lambda0`"),
+            ("p", _norm_text(runs, zero))]
+
+
+def _weights_text(t: dict) -> str:
+    images, runs = t["weight_images"], t["runs"]
+    strong = max(runs, key=lambda r: r["lambda"])
+    plain, penalised = images["lambda_0"], images[f"lambda_{strong['lambda']:g}"]
+    smoother = penalised["detail_share"] < 0.8 * plain["detail_share"]
+    text = ("Each image shows the 784 pixel weights of one digit's output (the bias is left out): red pixels raise "
+            "that digit's score, blue ones lower it. A 3x3 blur removes "
+            f"{100 * plain['detail_share']:.1f} % of the images' variation without L2 and "
+            f"{100 * penalised['detail_share']:.1f} % with λ = {strong['lambda']:g}")
+    if smoother:
+        text += (": the penalised images have less pixel-scale detail and look like blurred templates of their "
+                 "digits, positive where the digit's strokes usually are and negative where other digits have "
+                 "strokes and this one has none")
+    text += (f". The largest |weight| is {num(plain['max_abs_weight'])} without L2 and "
+             f"{num(penalised['max_abs_weight'])} with λ = {strong['lambda']:g}, hence one colour scale per row. ")
+    if smoother:
+        text += ("L2 charges every weight for its size, so weights that help with only a few training images (single "
+                 "pixels, noise) are pulled towards zero, while the broad patterns shared by many images survive.")
+    if strong["early_stop"]:
+        text += (f" The λ = {strong['lambda']:g} run stopped early, at step {strong['early_stop']['step']} (epoch "
+                 f"{strong['early_stop']['epoch']}); its kept weights are those of step {strong['best_step']}.")
+    return text
+
+
+def _accuracy_text(runs: list[dict], zero: dict) -> str:
+    accuracy = {r["lambda"]: r["best"]["val_accuracy"] for r in runs}
+    best = max(accuracy, key=accuracy.get)
+    ordered = sorted(accuracy)  # weakest penalty first
+    text = ("With the kept weights the validation accuracy is "
+            + ", ".join(f"{num(accuracy[l2])} for λ = {l2:g}" for l2 in ordered)
+            + f" (λ = 0: {num(zero['best']['val_accuracy'])}). The best of the four is λ = {best:g}, "
+            + ("above" if accuracy[best] > zero["best"]["val_accuracy"] else "still below") + " λ = 0. ")
+    if all(accuracy[a] > accuracy[b] for a, b in zip(ordered, ordered[1:])):
+        text += "The accuracy falls steadily as λ grows. "
+    stops = {r["lambda"]: r["early_stop"]["step"] if r["early_stop"] else None for r in runs}
+    if all(stops.values()) and all(stops[a] > stops[b] for a, b in zip(ordered, ordered[1:])):
+        text += ("A stronger penalty also makes early stopping fire sooner (" + ", ".join(
+            f"step {stops[l2]} for λ = {l2:g}" for l2 in reversed(ordered)) + "): the validation loss levels off "
+            "earlier, at a higher value.")
+    return text
+
+
+def _why_text(runs: list[dict], zero: dict) -> str:
+    base, base_train = zero["best"]["val_accuracy"], zero["best"]["train_accuracy"]
+    worse = [r for r in runs if r["best"]["val_accuracy"] < base]
+    if len(worse) < len(runs):
+        better = ", ".join(f"λ = {r['lambda']:g}" for r in runs if r not in worse)
+        return (f"Not every λ lowers the accuracy here: {better} reach a higher validation accuracy than λ = 0 "
+                f"({num(base)}), so a small penalty removes more overfitting than it costs in fit.")
+    losses = [base - r["best"]["val_accuracy"] for r in runs]
+    text = (f"All four values of λ give a lower validation accuracy than λ = 0, by {num(min(losses))} to "
+            f"{num(max(losses))}. ")
+    if all(r["best"]["train_accuracy"] < base_train for r in runs):
+        text += (f"The training accuracy drops as well ({', '.join(num(r['best']['train_accuracy']) for r in runs)}"
+                 f" against {num(base_train)} for λ = 0), so the penalty costs fit, not only generalisation. ")
+    text += ("The penalty pulls the weights towards zero, away from the weights that fit the data best; this bias "
+             "pays off only when it removes more overfitting than it adds error, and the λ = 0 run (task 3) shows "
+             "there is little overfitting to remove: its training accuracy is "
+             + (f"only {num(base_train - base)} above" if base_train > base else "not even above")
+             + f" its validation accuracy. A linear model with {785 * 10:,} weights trained on "
+             f"{zero['config']['n_train']:,} images is limited by what a linear model can express, not by "
+             "overfitting, so any λ > 0 mostly lowers the accuracy.")
+    return text
+
+
+def _norm_text(runs: list[dict], zero: dict) -> str:
+    ordered = sorted(runs, key=lambda r: r["lambda"])
+    norms = [r["weight_norm"] for r in ordered]
+    falling = all(a > b for a, b in zip(norms, norms[1:]))
+    weakest, strongest = ordered[0], ordered[-1]
+    text = (f"‖w‖ {'falls steadily' if falling else 'changes'} as λ grows: from {num(weakest['weight_norm'])} at "
+            f"λ = {weakest['lambda']:g} to {num(strongest['weight_norm'])} at λ = {strongest['lambda']:g} "
+            f"({num(zero['weight_norm'])} without L2); ‖w‖², the quantity the penalty charges for, from "
+            f"{num(weakest['weight_norm_squared'])} to {num(strongest['weight_norm_squared'])}, ")
+    text += (f"{weakest['weight_norm_squared'] / strongest['weight_norm_squared']:.0f} times smaller. "
+             if strongest["weight_norm_squared"] > 0 else "down to zero. ")
+    if falling:
+        text += ("A larger λ makes each unit of ‖w‖² cost more in J = C + λ‖w‖², so the minimum of J, and the "
+                 "weights SGD reaches, move towards smaller weights. ")
+    return text + "All norms are of the kept (best) weights and include the bias row."

@@ -1,0 +1,124 @@
+"""The report's text, written from summary.json alone, as Markdown and as self-contained HTML.
+
+The report is a list of blocks (heading, paragraph, list, table, figure, note), rendered twice.
+Every number comes from the summary and is formatted the same way everywhere: losses, accuracies
+and norms with 4 decimals, gradient differences in scientific notation, steps as integers.
+"""
+
+from __future__ import annotations
+
+import base64
+import html as html_lib
+import re
+from pathlib import Path
+
+from .sections import environment, plural, protocol, task1
+from .sections_logistic import task2
+from .sections_softmax import task3, task4
+
+TITLE = "Logistic and softmax regression on MNIST: TDT4265 assignment 1, reproduced"
+
+
+def blocks(summary: dict) -> list[tuple]:
+    """The whole report as blocks: ("h1"|"h2"|"h3"|"p"|"note", text), ("ul", items),
+    ("table", header, rows, source), ("figure", path, caption)."""
+    env = summary["environment"]
+    doc = [("h1", TITLE),
+           ("p", f"Written by `{env['command']}` (linclass {env['linclass']}) in {env['wall_seconds']:.1f} s. "
+                 "Every number below is read from `summary.json` in this folder; each table names the keys it "
+                 "comes from. Every training run is kept in `runs/<name>/` (its configuration, the loss of every "
+                 "step, every validation, and the final weights), so each curve and number can be checked "
+                 "against the code that produced it.")]
+    if env["max_epochs_override"] is not None:
+        doc.append(("note", f"**Reduced configuration:** every run was capped at "
+                            f"{plural(env['max_epochs_override'], 'epoch')}, a setting for tests. These numbers do not "
+                            "answer the assignment."))
+    if len(env["tasks"]) < 4:
+        doc.append(("note", f"Only {', '.join(env['tasks'])} were run (`--only`)."))
+    doc += protocol(summary)
+    for name, section in (("task1", task1), ("task2", task2), ("task3", task3), ("task4", task4)):
+        if name in summary:
+            doc += section(summary)
+    doc += environment(summary)
+    return doc
+
+
+# ---------------------------------------------------------------- Markdown
+
+def _md_cell(text) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def markdown(summary: dict) -> str:
+    """report.md: figures referenced by their relative path figures/<name>.png."""
+    out = []
+    for block in blocks(summary):
+        kind = block[0]
+        if kind in ("h1", "h2", "h3"):
+            out.append("#" * int(kind[1]) + " " + block[1])
+        elif kind == "p":
+            out.append(block[1])
+        elif kind == "note":
+            out.append("> " + block[1])
+        elif kind == "ul":
+            out.append("\n".join(f"- {item}" for item in block[1]))
+        elif kind == "table":
+            _, header, rows, source = block
+            lines = ["| " + " | ".join(map(_md_cell, header)) + " |", "|" + "---|" * len(header)]
+            lines += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in rows]
+            out.append("\n".join(lines) + (f"\n\n*Source: {source}.*" if source else ""))
+        elif kind == "figure":
+            _, path, caption = block
+            svg = path[:-4] + ".svg"
+            out.append(f"![{Path(path).stem}]({path})\n\n*Figure: {caption}* ([SVG]({svg}))")
+    return "\n\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- HTML
+
+_INLINE = [(re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
+           (re.compile(r"\*\*([^*]+)\*\*"), r"<strong>\1</strong>"),
+           (re.compile(r"\*([^*]+)\*"), r"<em>\1</em>")]
+
+_STYLE = """body{font-family:system-ui,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#222}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #bbb;padding:.25rem .6rem;text-align:right}
+th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}figure{margin:1rem 0}
+img{max-width:100%;border:1px solid #ddd}figcaption{font-size:.9rem;color:#444}
+blockquote{border-left:4px solid #c33;margin:1rem 0;padding:.2rem 1rem;background:#fff4f4}
+code{background:#f4f4f4;padding:0 .2rem}.source{font-size:.85rem;color:#555}"""
+
+
+def _inline(text) -> str:
+    text = html_lib.escape(str(text), quote=False)
+    for pattern, replacement in _INLINE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def html(summary: dict, folder: Path) -> str:
+    """report.html: one file, the PNG figures embedded as base64 data URIs."""
+    body = []
+    for block in blocks(summary):
+        kind = block[0]
+        if kind in ("h1", "h2", "h3"):
+            body.append(f"<{kind}>{_inline(block[1])}</{kind}>")
+        elif kind == "p":
+            body.append(f"<p>{_inline(block[1])}</p>")
+        elif kind == "note":
+            body.append(f"<blockquote>{_inline(block[1])}</blockquote>")
+        elif kind == "ul":
+            body.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in block[1]) + "</ul>")
+        elif kind == "table":
+            _, header, rows, source = block
+            head = "".join(f"<th>{_inline(cell)}</th>" for cell in header)
+            cells = "".join("<tr>" + "".join(f"<td>{_inline(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+            body.append(f"<table><tr>{head}</tr>{cells}</table>"
+                        + (f'<p class="source">Source: {_inline(source)}.</p>' if source else ""))
+        elif kind == "figure":
+            _, path, caption = block
+            data = base64.b64encode((folder / path).read_bytes()).decode("ascii")
+            body.append(f'<figure><img src="data:image/png;base64,{data}" alt="{html_lib.escape(caption)}">'
+                        f"<figcaption>{_inline(caption)}</figcaption></figure>")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html_lib.escape(TITLE)}</title>'
+            f"<style>{_STYLE}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n")
+
