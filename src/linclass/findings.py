@@ -110,6 +110,6 @@ def weight_detail(W: np.ndarray) -> float:
 
 def zoom_limits(series: list[np.ndarray], quantile: float = 0.1, grid: float = 0.01) -> tuple[float, float]:
     """y limits that show each series except its lowest `quantile` of values, rounded outwards to `grid`."""
-    low = math.floor(min(np.quantile(values, quantile) for values in series) / grid) * grid
-    high = math.ceil(max(values.max() for values in series) / grid) * grid
-    return low, high if high > low else low + grid
+    low = math.floor(min(np.quantile(values, quantile) for values in series) / grid + 1e-9)
+    high = math.ceil(max(values.max() for values in series) / grid - 1e-9)
+    return round(low * grid, 10), round(max(high, low + 1) * grid, 10)
