@@ -67,11 +67,12 @@ def assert_one_line_error(code: int, err: str, *fragments: str) -> str:
 
 def assert_nothing_left(folder: Path, out_name: str = "run") -> None:
     """No run folder and no temporary leftovers beside it."""
-    leftovers = sorted(p.name for p in folder.iterdir() if p.name == out_name or p.name.startswith(f".{out_name}."))
+    leftovers = sorted(p.name for p in folder.iterdir()
+                       if p.name == out_name or p.name.startswith(f".{out_name}."))
     assert leftovers == [], leftovers
 
 
-def idx_bytes(array: np.ndarray, ndim: int | None = None) -> bytes:
+def idx_bytes(array: np.ndarray) -> bytes:
     array = np.asarray(array, dtype=np.uint8)
     header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     return header + array.tobytes()
@@ -204,18 +205,19 @@ def _images(shape=(6, 28, 28)) -> np.ndarray:
     return np.arange(np.prod(shape), dtype=np.int64).reshape(shape).astype(np.uint8)
 
 
+GOOD_IDX = idx_bytes(_images())
 DAMAGED_TRAIN_IMAGES = {
     # case: (file bytes, what the message must say)
-    "truncated gzip": (gzip.compress(idx_bytes(_images()), mtime=0)[:-20], "damaged or truncated gzip"),
-    "not gzip": (idx_bytes(_images()), "not a gzip file"),
+    "truncated gzip": (gzip.compress(GOOD_IDX, mtime=0)[:-20], "damaged or truncated gzip"),
+    "not gzip": (GOOD_IDX, "not a gzip file"),
     "empty file": (b"", "not a gzip file (it is empty)"),
-    "wrong magic": (gzip.compress(b"\x00\x00\x0d\x03" + idx_bytes(_images())[4:]), "bad IDX magic number 0x00000d03"),
-    "count disagrees with size": (gzip.compress(idx_bytes(_images())[:4] + struct.pack(">I", 7)
-                                                + idx_bytes(_images())[8:]), "IDX header declares shape (7, 28, 28)"),
-    "payload truncated": (gzip.compress(idx_bytes(_images())[:-100]), "truncated or damaged"),
+    "wrong magic": (gzip.compress(b"\x00\x00\x0d\x03" + GOOD_IDX[4:]), "bad IDX magic number 0x00000d03"),
+    "count disagrees with size": (gzip.compress(GOOD_IDX[:4] + struct.pack(">I", 7) + GOOD_IDX[8:]),
+                                  "IDX header declares shape (7, 28, 28)"),
+    "payload truncated": (gzip.compress(GOOD_IDX[:-100]), "truncated or damaged"),
     "images of 27x28": (gzip.compress(idx_bytes(_images((6, 27, 28)))),
-                        "holds a 3-D array of shape (6, 27, 28), but train-images-idx3-ubyte must hold 6 images "
-                        "of 28x28 pixels"),
+                        "holds a 3-D array of shape (6, 27, 28), but train-images-idx3-ubyte must hold "
+                        "6 images of 28x28 pixels"),
     "1-D file where images are expected": (gzip.compress(idx_bytes(_images((6 * 784,)))),
                                            "holds a 1-D array of shape (4704,)"),
 }
@@ -265,6 +267,10 @@ def test_header_with_overflowing_dimensions_is_rejected_without_allocating():
         data.parse_idx(header)
     with pytest.raises(LinclassError, match="declares shape"):
         data.parse_idx(b"\x00\x00\x08\x03" + struct.pack(">3I", 2**32 - 1, 2**32 - 1, 2**32 - 1) + b"\x00" * 64)
+    # Zero images of 3e9 x 3e9 pixels: zero bytes, as declared, but NumPy cannot make that shape.
+    with pytest.raises(LinclassError, match="impossible shape"):
+        data.parse_idx(b"\x00\x00\x08\x03" + struct.pack(">3I", 0, 3_036_988_439, 3_037_012_561))
+    assert data.parse_idx(b"\x00\x00\x08\x03" + struct.pack(">3I", 0, 28, 28)).shape == (0, 28, 28)
 
 
 # ---------------------------------------------------------------- 4. images and labels disagree
@@ -516,7 +522,8 @@ DAMAGED_WEIGHTS = {
     "empty file": (b"", "is damaged"),
     "truncated archive": (lambda good: good[: len(good) // 2], "is damaged"),
     "no weights array": (_npz(other=np.zeros((785, 1))), "is damaged"),
-    "wrong shape": (_npz(weights=np.zeros((784, 1))), "shape (784, 1); expected finite floats of shape (785, 1)"),
+    "wrong shape": (_npz(weights=np.zeros((784, 1))),
+                    "shape (784, 1); expected finite floats of shape (785, 1)"),
     "softmax shape for a logistic run": (_npz(weights=np.zeros((785, 10))), "expected finite floats of shape"),
     "integer weights": (_npz(weights=np.zeros((785, 1), dtype=np.int64)), "expected finite floats"),
     "NaN weights": (_npz(weights=np.full((785, 1), np.nan)), "expected finite floats"),
@@ -687,7 +694,8 @@ def test_console_script_error_has_no_traceback(tmp_path):
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("linclass: error:")
-    result = subprocess.run(command[:3] + ["--debug"] + command[3:], capture_output=True, text=True, timeout=120)
+    command[3:3] = ["--debug"]  # a top-level option, before the command
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "Traceback" in result.stderr and "LinclassError" in result.stderr
 
 
@@ -791,7 +799,8 @@ def test_download_falls_back_to_the_next_mirror(tmp_path, served_copy, serve):
 def test_download_cut_off_halfway_leaves_nothing(tmp_path, served_copy, serve, handler, reason):
     target = tmp_path / "target"
     url = serve(served_copy, handler)
-    with pytest.raises(LinclassError, match=rf"could not download train-images-idx3-ubyte\.gz from {url} \({reason}\)"):
+    expected = rf"could not download train-images-idx3-ubyte\.gz from {url} \({reason}\)"
+    with pytest.raises(LinclassError, match=expected):
         download_mnist(target, mirrors=(url,), progress=False)
     assert _verified_files(target) == []
 
@@ -803,7 +812,8 @@ def test_download_error_is_one_short_line(tmp_path, serve):
     with pytest.raises(LinclassError) as info:
         download_mnist(tmp_path / "target", mirrors=(dead, missing), progress=False)
     assert str(info.value) == (
-        f"could not download train-images-idx3-ubyte.gz from {dead} (connection refused), {missing} (HTTP 404); "
+        f"could not download train-images-idx3-ubyte.gz from {dead} (connection refused), "
+        f"{missing} (HTTP 404); "
         "copy the four MNIST .gz files into a folder and pass --data-dir or set $LINCLASS_DATA_DIR."
     )
     assert _verified_files(tmp_path / "target") == []
@@ -818,7 +828,8 @@ def test_short_reasons_for_network_failures():
     unreachable = requests.ConnectionError("[Errno 101] Network is unreachable")
     assert data._short_reason(unreachable) == "no network"
     assert data._short_reason(requests.ConnectTimeout("timed out")) == "timed out"
-    assert data._short_reason(ValueError("SHA256 hash of downloaded file (x) does not match")) == "SHA-256 mismatch"
+    mismatch = ValueError("SHA256 hash of downloaded file (x) does not match the known hash")
+    assert data._short_reason(mismatch) == "SHA-256 mismatch"
     assert data._short_reason(PermissionError(13, "Permission denied")) == "Permission denied"
 
 
@@ -864,12 +875,15 @@ def _check_cache_file(path: Path) -> None:
     assert zlib.crc32(array) == int(path.stem.rsplit("-crc", 1)[1], 16)
 
 
-@pytest.mark.parametrize("key", ["train_images", "test_labels"])
-@pytest.mark.parametrize("how", ["truncated", "same size, one byte flipped", "empty", "header claims a huge shape",
-                                 "not a .npy file"])
+CACHE_DAMAGE = ["truncated", "same size, one byte flipped", "empty", "header claims a huge shape", "not a .npy file"]
+
+
+@pytest.mark.parametrize("key, how", [("test_labels", how) for how in CACHE_DAMAGE]
+                         + [("train_images", "truncated"), ("train_images", "same size, one byte flipped")])
 def test_damaged_cache_file_is_detected_and_replaced(fresh_cache, mnist_dir, mnist, key, how):
-    load_mnist(mnist_dir)
     spec = MNIST_FILES[key]
+    source = mnist_dir / f"{spec.name}.gz"
+    load_file(source, spec, fresh_cache)
     [path] = cache_files(fresh_cache, spec.name)
     payload = bytearray(path.read_bytes())
     if how == "truncated":
@@ -883,8 +897,7 @@ def test_damaged_cache_file_is_detected_and_replaced(fresh_cache, mnist_dir, mni
     else:
         payload = b"garbage" * 100
     path.write_bytes(bytes(payload))
-    again = load_mnist(mnist_dir)
-    np.testing.assert_array_equal(getattr(again, key), getattr(mnist, key))
+    np.testing.assert_array_equal(load_file(source, spec, fresh_cache), getattr(mnist, key))
     [replaced] = cache_files(fresh_cache, spec.name)
     _check_cache_file(replaced)
 
@@ -956,3 +969,88 @@ def test_load_file_without_cache(mnist_dir, mnist):
     spec = MNIST_FILES["test_labels"]
     array = load_file(mnist_dir / f"{spec.name}.gz", spec, None)
     np.testing.assert_array_equal(array, mnist.test_labels)
+
+
+def test_cache_file_of_the_format_before_the_crc_is_removed(fresh_cache, mnist_dir):
+    spec = MNIST_FILES["test_labels"]
+    legacy = fresh_cache / "decoded" / f"{spec.name}-{spec.gz_sha256[:16]}.npy"
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(b"old")
+    load_mnist(mnist_dir)
+    assert not legacy.exists()
+
+
+def test_killed_loader_leaves_no_trusted_damage(fresh_cache, mnist_dir, mnist):
+    env = {**os.environ, "LINCLASS_CACHE_DIR": str(fresh_cache)}
+    loader = subprocess.Popen([sys.executable, "-c", _LOADER, str(mnist_dir)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        loader.wait(timeout=0.8)  # killed while importing, decoding or writing the cache
+    except subprocess.TimeoutExpired:
+        loader.kill()
+        loader.wait()
+    again = load_mnist(mnist_dir)
+    for key in ("train_images", "train_labels", "test_images", "test_labels"):
+        np.testing.assert_array_equal(getattr(again, key), getattr(mnist, key))
+    for path in cache_files(fresh_cache):
+        _check_cache_file(path)
+
+
+class _SlowHandler(_QuietHandler):
+    """Sends each file in small pieces, slowly enough to be interrupted."""
+
+    def do_GET(self):
+        body = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for start in range(0, len(body), 1 << 16):
+                self.wfile.write(body[start:start + (1 << 16)])
+                threading.Event().wait(0.02)
+        except OSError:
+            pass  # the client went away
+
+
+_DOWNLOADER = """
+import sys
+from pathlib import Path
+from linclass.data import download_mnist
+download_mnist(Path(sys.argv[1]), mirrors=(sys.argv[2],), progress=False)
+"""
+
+
+def test_killed_download_leaves_no_file_that_is_trusted(tmp_path, served_copy, serve):
+    target, url = tmp_path / "target", serve(served_copy, _SlowHandler)
+    downloader = subprocess.Popen([sys.executable, "-c", _DOWNLOADER, str(target), url])
+    try:
+        downloader.wait(timeout=2.0)
+    except subprocess.TimeoutExpired:
+        downloader.kill()
+        downloader.wait()
+    assert downloader.returncode != 0, "the download finished before it could be interrupted"
+    if target.exists():
+        _verified_files_among(target)  # only complete, verified files carry the final name
+    download_mnist(target, mirrors=(serve(served_copy),), progress=False)
+    assert len([p for p in target.iterdir() if p.suffix == ".gz"]) == 4
+    assert len(_verified_files_among(target)) == 4
+
+
+def _verified_files_among(folder: Path) -> list[str]:
+    """The .gz files of folder, each checked against its SHA-256 (pooch's stray temporaries ignored)."""
+    by_name = {f"{spec.name}.gz": spec.gz_sha256 for spec in MNIST_FILES.values()}
+    names = sorted(p.name for p in folder.glob("*.gz"))
+    for name in names:
+        assert sha256((folder / name).read_bytes()) == by_name[name]
+    return names
+
+
+def test_two_processes_downloading_at_once(tmp_path, served_copy, serve, mnist):
+    target, url = tmp_path / "target", serve(served_copy)
+    downloaders = [subprocess.Popen([sys.executable, "-c", _DOWNLOADER, str(target), url],
+                                    stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for downloader in downloaders:
+        _, err = downloader.communicate(timeout=300)
+        assert downloader.returncode == 0, err
+    assert _verified_files(target) == sorted(f"{spec.name}.gz" for spec in MNIST_FILES.values())
+    np.testing.assert_array_equal(load_mnist(target).train_labels, mnist.train_labels)

@@ -133,6 +133,7 @@ dimensions = st.one_of(st.integers(0, 2**32 - 1), st.integers(0, 32).map(lambda 
 @given(shape=st.lists(dimensions, min_size=1, max_size=3), tail=st.binary(max_size=32))
 @example(shape=[2**31, 2**31, 4], tail=b"")  # 2**64 bytes: wraps to 0 in int64 arithmetic
 @example(shape=[2**32 - 1] * 3, tail=b"\x00" * 7)
+@example(shape=[0, 2**32 - 1, 2**32 - 1], tail=b"")  # no bytes, but NumPy cannot make the shape
 def test_parse_idx_never_trusts_declared_dimensions(shape, tail):
     """Any declared shape, even one of 2**96 bytes, is checked against the bytes actually present."""
     payload = struct.pack(">BBBB", 0, 0, 8, len(shape)) + struct.pack(f">{len(shape)}I", *shape) + tail

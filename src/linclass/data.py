@@ -9,6 +9,7 @@ Every file is written to a temporary name and renamed into place only once compl
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import logging
@@ -105,7 +106,12 @@ def parse_idx(payload: bytes, source: str = "IDX data") -> np.ndarray:
             f"{source}: IDX header declares shape {shape} ({expected} bytes) "
             f"but the payload has {len(payload)} bytes; the file is truncated or damaged."
         )
-    return np.frombuffer(payload, dtype=np.uint8, offset=header_size).reshape(shape)
+    try:
+        return np.frombuffer(payload, dtype=np.uint8, offset=header_size).reshape(shape)
+    except ValueError as exc:  # e.g. (0, 2**31, 2**31): no bytes, yet too large a shape for NumPy
+        raise LinclassError(
+            f"{source}: IDX header declares an impossible shape {shape}; the file is damaged."
+        ) from exc
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -171,7 +177,9 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None, *, download: boo
             directory = Path(given).expanduser()
             if not directory.is_dir():
                 problem = "is not a folder" if directory.exists() else "does not exist"
-                raise LinclassError(f"{origin} {directory} {problem}; point it at a folder with the four MNIST files.")
+                raise LinclassError(
+                    f"{origin} {directory} {problem}; point it at a folder with the four MNIST files."
+                )
             missing = [s.name for s in MNIST_FILES.values() if _find_file(directory, s) is None]
             if missing:
                 raise LinclassError(
@@ -212,8 +220,9 @@ def download_mnist(directory: Path, mirrors: tuple[str, ...] | None = None, prog
             failures = []
             for mirror in mirrors:
                 try:
-                    pooch.retrieve(f"{mirror.rstrip('/')}/{spec.name}.gz", known_hash=f"sha256:{spec.gz_sha256}",
-                                   fname=f"{spec.name}.gz", path=directory, downloader=downloader)
+                    url = f"{mirror.rstrip('/')}/{spec.name}.gz"
+                    pooch.retrieve(url, known_hash=f"sha256:{spec.gz_sha256}", fname=f"{spec.name}.gz",
+                                   path=directory, downloader=downloader)
                     break
                 except Exception as exc:  # network errors differ by backend; try the next mirror
                     failures.append(f"{mirror} ({_short_reason(exc)})")
@@ -303,14 +312,14 @@ def load_file(path: Path, spec: MnistFile, cache_dir: Path | None) -> np.ndarray
             array = _load_cached(candidate, spec)
             if array is not None:
                 return array
-            candidate.unlink(missing_ok=True)  # damaged: never trusted, rewritten below
+            with contextlib.suppress(OSError):
+                candidate.unlink()  # damaged: never trusted, rewritten below
     array = parse_idx(_decompress(data, path), source=str(path))
     check_shape(array, spec, path)
     if decoded_dir is not None:
-        try:
+        with contextlib.suppress(OSError):  # an unwritable cache only costs speed
             _atomic_save_npy(decoded_dir / f"{prefix}-crc{zlib.crc32(array):08x}.npy", array)
-        except OSError:
-            pass  # an unwritable cache only costs speed
+            (decoded_dir / f"{prefix}.npy").unlink(missing_ok=True)  # the format before the CRC-32
     return array
 
 
