@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from . import findings, plots, writeup
+from .errors import LinclassError
+from .experiment import DTYPES
 from .reproduce import (BLAS_THREADS, LAMBDAS, TASKS, Result, effective_jobs, plan_experiments,
                         run_all)
 from .runs import atomic_dir, write_json
@@ -27,6 +29,7 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
     max_epochs caps every run (a reduced configuration for tests); returns the summary.
     """
     started = time.perf_counter()
+    _check_options(tasks, seed, dtype, jobs, max_epochs)
     experiments = plan_experiments(tasks, seed=seed, dtype=dtype, max_epochs=max_epochs)
     n_jobs = effective_jobs(jobs, len(experiments) + ("task1" in tasks))
     out = Path(out)
@@ -57,6 +60,16 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
         (folder / "report.md").write_text(writeup.markdown(summary), encoding="utf-8")
         (folder / "report.html").write_text(writeup.html(summary, folder), encoding="utf-8")
     return summary
+
+
+def _check_options(tasks, seed, dtype, jobs, max_epochs) -> None:
+    if not tasks or not set(tasks) <= set(TASKS):
+        raise LinclassError(f"tasks must be a non-empty subset of {', '.join(TASKS)}; got {tasks!r}.")
+    if dtype not in DTYPES:
+        raise LinclassError(f"dtype must be one of {', '.join(DTYPES)}; got {dtype!r}.")
+    for name, value, least in (("seed", seed, 0), ("jobs", jobs, 1), ("max_epochs", max_epochs, 1)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
+            raise LinclassError(f"{name} must be an integer >= {least}; got {value!r}.")
 
 
 def _run(result: Result, **extra) -> dict:

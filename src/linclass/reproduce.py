@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -141,7 +140,7 @@ def run_experiment(experiment: Experiment, runs_dir: Path, data_dir: str | None 
     save_run(folder, experiment.config, model, {**summary, "wall_seconds": model.wall_seconds_})
     stop = summary["early_stop"]
     ending = (f"early stopping at step {stop['step']} (epoch {stop['epoch']})" if stop
-              else f"all {experiment.config.epochs} epochs")
+              else f"all {experiment.config.epochs} epoch{'' if experiment.config.epochs == 1 else 's'}")
     _say(progress, f"[{position}] {experiment.title}: done in {model.wall_seconds_:.1f} s, {ending}")
     return Result(experiment, summary, model.history_, model.weights_, model.wall_seconds_)
 
@@ -187,6 +186,12 @@ def _longest_first(experiment: Experiment) -> tuple:
     return experiment.config.model != "softmax", experiment.config.l2
 
 
+def _call(task: tuple) -> tuple:
+    """(name, function(*args, **kwargs)) for a worker process."""
+    name, function, args, kwargs = task
+    return name, function(*args, **kwargs)
+
+
 def effective_jobs(requested: int, n_experiments: int) -> int:
     """Worker processes to use: at most one per experiment and one per CPU core (BLAS uses one thread)."""
     return max(1, min(requested, n_experiments, os.cpu_count() or 1))
@@ -211,22 +216,16 @@ def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | No
                                                       position=positions[experiment.name],
                                                       progress_bar=progress and sys.stderr.isatty())
         return results, gradients
+    tasks = [(None, check_gradients, (data_dir,), {"seed": seed, "position": f"1/{total}", "progress": progress})]
+    tasks = tasks[:int(gradient_check)] + [
+        (e.name, run_experiment, (e, runs_dir, data_dir), {"position": positions[e.name], "progress": progress})
+        for e in sorted(experiments, key=_longest_first)]
     # spawn, not fork: workers start clean (no inherited BLAS or tqdm threads) on every platform.
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
-    try:
-        futures = {}
-        if gradient_check:
-            futures[pool.submit(check_gradients, data_dir, seed=seed, position=f"1/{total}",
-                                progress=progress)] = None
-        for e in sorted(experiments, key=_longest_first):
-            futures[pool.submit(run_experiment, e, runs_dir, data_dir, position=positions[e.name],
-                                progress=progress)] = e.name
-        for future in as_completed(futures):
-            name = futures[future]
+    # Leaving the block terminates the workers, so a failure or Ctrl-C leaves no run behind.
+    with get_context("spawn").Pool(jobs) as pool:
+        for name, result in pool.imap_unordered(_call, tasks):
             if name is None:
-                gradients = future.result()
+                gradients = result
             else:
-                results[name] = future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # after a failure, start nothing new
+                results[name] = result
     return {e.name: results[e.name] for e in experiments}, gradients

@@ -33,7 +33,8 @@ def _softmax_run(summary: dict) -> dict | None:
 
 
 def protocol(summary: dict) -> list[tuple]:
-    env, logistic, softmax = summary["environment"], (summary.get("task2") or {}).get("no_shuffle"), _softmax_run(summary)
+    env, softmax = summary["environment"], _softmax_run(summary)
+    logistic = (summary.get("task2") or {}).get("no_shuffle")
     any_run = logistic or softmax
     items = []
     if any_run:

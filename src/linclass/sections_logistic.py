@@ -96,17 +96,18 @@ def _early_stopping_text(t: dict) -> str:
     if ns["early_stop"] and sh["early_stop"]:
         epochs = sh["early_stop"]["epoch"] - ns["early_stop"]["epoch"]
         jitter_ns, jitter_sh = t["spikes"]["val_loss"]["typical_no_shuffle"], t["spikes"]["val_loss"]["typical_shuffle"]
-        when = f"{plural(abs(epochs), 'epoch')} {'earlier' if epochs < 0 else 'later'}" if epochs else "in the same epoch"
+        when = (f"{plural(abs(epochs), 'epoch')} {'earlier' if epochs < 0 else 'later'}" if epochs
+                else "in the same epoch")
         sentences.append(f"With shuffling it fires {when}, "
                          f"keeping a {'higher' if sh['best']['val_loss'] > ns['best']['val_loss'] else 'lower'} "
                          f"validation loss ({num(sh['best']['val_loss'])} against {num(ns['best']['val_loss'])}).")
         if epochs < 0 and jitter_ns and jitter_sh and jitter_sh > jitter_ns:
             sentences.append(
                 f"Early stopping waits for {ns['config']['patience']} validations in a row without a new minimum. "
-                "Without shuffling the same sequence of updates precedes every validation and, apart from the "
-                f"spikes, the validation loss creeps down steadily (typical jitter {num(jitter_ns)} around its "
-                "running median), so new minima keep coming; with shuffling every validation follows different "
-                f"batches and the validation loss jitters {jitter_sh / jitter_ns:.1f} times as much "
+                "Without shuffling the updates repeat from epoch to epoch and, apart from the spikes, the "
+                f"validation loss creeps down steadily (typical jitter {num(jitter_ns)} around its running median, "
+                "see the table of task 2e), so new minima keep coming; with shuffling every validation follows "
+                f"different batches and the validation loss jitters {jitter_sh / jitter_ns:.1f} times as much "
                 f"({num(jitter_sh)}), so such a run of validations comes sooner.")
     return " ".join(sentences)
 
@@ -121,11 +122,14 @@ def _shuffle_blocks(t: dict) -> list[tuple]:
              _spike(spikes["val_loss"]["largest_shuffle"])],
             ["typical validation-accuracy jitter", num(spikes["val_accuracy"]["typical_no_shuffle"]),
              num(spikes["val_accuracy"]["typical_shuffle"])],
+            ["typical validation-loss jitter", num(spikes["val_loss"]["typical_no_shuffle"]),
+             num(spikes["val_loss"]["typical_shuffle"])],
             ["correlation of batch losses, consecutive epochs", num(correlation["no_shuffle"]),
              num(correlation["shuffle"])]]
     return [("h3", "Task 2e: shuffling the training set every epoch"),
-            ("figure", figures["shuffle_accuracy"], "validation accuracy without (red) and with (green) shuffling, "
-                                                    "y axis zoomed to [0.93, 0.99]; circles: each run's largest dip"),
+            ("figure", figures["shuffle_accuracy"],
+             "validation accuracy without (red) and with (green) shuffling, y axis zoomed to [0.93, 0.99]; circles "
+             "(triangles on the axis edge when off the axis): each run's largest dip"),
             ("figure", figures["shuffle_loss"], "left: training loss on the whole training set at every validation, "
                                                 "y axis zoomed to [0, 0.2], circles: each run's largest spike; right: "
                                                 "the loss of each step's own batch over the last three epochs both "
@@ -151,22 +155,23 @@ def _spike_text(t: dict) -> str:
                 f"({num(accuracy['largest_shuffle']['size'])}): no spikes stand out in these runs.")
     text = (f"Without shuffling, {plural(count, 'validation-accuracy dip')} {'is' if count == 1 else 'are'} larger "
             "than the largest dip with shuffling "
-            f"({num(accuracy['largest_shuffle']['size'])}); the largest is {num(accuracy['largest_no_shuffle']['size'])} "
+            f"({num(accuracy['largest_shuffle']['size'])}); the largest is "
+            f"{num(accuracy['largest_no_shuffle']['size'])} "
             f"at step {accuracy['largest_no_shuffle']['step']}. The losses spike too: by up to "
             f"{_spike(spikes['train_loss']['largest_no_shuffle'])} on the whole training set and "
             f"{_spike(spikes['val_loss']['largest_no_shuffle'])} on the validation set. ")
     at_common = over["most_common_steps"]
     if len(at_common) > 1:
-        text += (f"{'All' if len(at_common) == count else f'{len(at_common)}'} of them come right after batch "
-                 f"{over['most_common_batch']} of an epoch (counted from 0)")
+        text += (f"{'All of them' if len(at_common) == count else f'Of these, {len(at_common)}'} come right "
+                 f"after batch {over['most_common_batch']} of an epoch (counted from 0)")
         if over["most_common_gaps"] == [spikes["expected_period"]]:
             text += (f" and recur every {spikes['expected_period']} steps, the least common multiple of "
-                     f"{ns['steps_per_epoch']} steps per epoch and a validation every {ns['validate_every']} steps: "
-                     "that is how often a validation lands right after that batch again")
+                     f"{ns['steps_per_epoch']} steps per epoch and a validation every {ns['validate_every']} steps, "
+                     "which is how often a validation lands right after that batch again")
+        text += ". "
         sizes = over["most_common_sizes"]
         if all(a > b for a, b in zip(sizes, sizes[1:])):
-            text += f"; they shrink as training goes on, from {num(sizes[0])} to {num(sizes[-1])}"
-        text += ". "
+            text += f"They shrink as training goes on, from {num(sizes[0])} to {num(sizes[-1])}. "
     if correlation["no_shuffle"] is not None and correlation["shuffle"] is not None:
         text += (f"Without shuffling every epoch repeats the same batches in the same order (the batch losses of "
                  f"consecutive epochs correlate at {num(correlation['no_shuffle'])}, against "

@@ -31,8 +31,9 @@ def task3(summary: dict) -> list[tuple]:
                                         "and validation loss of softmax regression (λ = 0, shuffled every epoch), "
                                         "y axis zoomed to [0.2, 0.6]"),
             ("p", text),
-            ("table", METRICS_HEADER, [_metrics_row("at the last validation", run["last_validation_step"], run["at_stop"]),
-                                       _metrics_row("best (kept)", run["best_step"], best)],
+            ("table", METRICS_HEADER,
+             [_metrics_row("at the last validation", run["last_validation_step"], run["at_stop"]),
+              _metrics_row("best (kept)", run["best_step"], best)],
              "`task3`: `at_stop`, `best`, `best_step`, `last_validation_step`"),
             ("h3", "Task 3c: accuracy"),
             ("figure", figures["accuracy"], "training and validation accuracy (whole sets, at every validation), "
@@ -74,7 +75,7 @@ def task4(summary: dict) -> list[tuple]:
             ("p", intro),
             ("h3", "Task 4b: the weights as images"),
             ("figure", figures["weights"], "each digit's 784 pixel weights as a 28x28 image, λ = 0 (top row) and "
-                                           f"λ = {max(r['lambda'] for r in runs):g} (bottom row), one colour scale per row"),
+             f"λ = {max(r['lambda'] for r in runs):g} (bottom row), one colour scale per row"),
             ("p", _weights_text(t)),
             ("h3", "Task 4c: validation accuracy for four values of λ"),
             ("figure", figures["val_accuracy"], "validation accuracy during training for each λ, y axis zoomed in"),
@@ -124,12 +125,16 @@ def _accuracy_text(runs: list[dict], zero: dict) -> str:
             + ("above" if accuracy[best] > zero["best"]["val_accuracy"] else "still below") + " λ = 0. ")
     if all(accuracy[a] > accuracy[b] for a, b in zip(ordered, ordered[1:])):
         text += "The accuracy falls steadily as λ grows. "
-    stops = {r["lambda"]: r["early_stop"]["step"] if r["early_stop"] else None for r in runs}
-    if all(stops.values()) and all(stops[a] > stops[b] for a, b in zip(ordered, ordered[1:])):
+    stops = {r["lambda"]: r["early_stop"]["step"] if r["early_stop"] else float("inf") for r in runs}
+    if any(stops[l2] < float("inf") for l2 in ordered) and all(
+            stops[a] > stops[b] for a, b in zip(ordered, ordered[1:])):
+        limit = runs[0]["config"]["epochs"]
+        losses = [r["best"]["val_loss"] for r in sorted(runs, key=lambda r: r["lambda"])]
         text += ("A stronger penalty also makes early stopping fire sooner (" + ", ".join(
-            f"step {stops[l2]} for λ = {l2:g}" for l2 in reversed(ordered)) + "): the validation loss levels off "
-            "earlier, at a higher value.")
-    return text
+            (f"step {stops[l2]}" if stops[l2] < float("inf") else f"not within {limit} epochs") + f" for λ = {l2:g}"
+            for l2 in reversed(ordered)) + "): the validation loss levels off earlier"
+            + (", at a higher value." if all(a < b for a, b in zip(losses, losses[1:])) else "."))
+    return text.rstrip()
 
 
 def _why_text(runs: list[dict], zero: dict) -> str:
@@ -143,8 +148,9 @@ def _why_text(runs: list[dict], zero: dict) -> str:
     text = (f"All four values of λ give a lower validation accuracy than λ = 0, by {num(min(losses))} to "
             f"{num(max(losses))}. ")
     if all(r["best"]["train_accuracy"] < base_train for r in runs):
-        text += (f"The training accuracy drops as well ({', '.join(num(r['best']['train_accuracy']) for r in runs)}"
-                 f" against {num(base_train)} for λ = 0), so the penalty costs fit, not only generalisation. ")
+        text += ("The training accuracy drops as well ("
+                 + ", ".join(f"{num(r['best']['train_accuracy'])} for λ = {r['lambda']:g}" for r in runs)
+                 + f", against {num(base_train)} for λ = 0), so the penalty costs fit, not only generalisation. ")
     text += ("The penalty pulls the weights towards zero, away from the weights that fit the data best; this bias "
              "pays off only when it removes more overfitting than it adds error, and the λ = 0 run (task 3) shows "
              "there is little overfitting to remove: its training accuracy is "

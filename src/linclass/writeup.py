@@ -80,7 +80,8 @@ _INLINE = [(re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
            (re.compile(r"\*\*([^*]+)\*\*"), r"<strong>\1</strong>"),
            (re.compile(r"\*([^*]+)\*"), r"<em>\1</em>")]
 
-_STYLE = """body{font-family:system-ui,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#222}
+_STYLE = """body{font-family:system-ui,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
+body{color:#222}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #bbb;padding:.25rem .6rem;text-align:right}
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}figure{margin:1rem 0}
 img{max-width:100%;border:1px solid #ddd}figcaption{font-size:.9rem;color:#444}
