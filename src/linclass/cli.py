@@ -117,8 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--only", metavar="TASKS",
                            help="comma-separated subset of task1,task2,task3,task4 (default: all)")
     reproduce.add_argument("--jobs", type=_positive_int, default=1,
-                           help="run this many experiments at once in separate processes (default 1); "
-                           "the results do not depend on it")
+                           help="run this many experiments at once in separate processes (default 1, at most "
+                           "one per CPU core); the results do not depend on it")
     reproduce.add_argument("--data-dir", help="folder with the four MNIST files (else $LINCLASS_DATA_DIR, "
                            "the user cache, or a download)")
     reproduce.add_argument("--no-progress", dest="progress", action="store_false",
