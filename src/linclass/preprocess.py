@@ -117,11 +117,12 @@ def ten_class_split(mnist: Mnist, *, n_train: int = 20000, n_val: int = 10000,
 def validate_digits(digits) -> tuple[int, int]:
     """Check a pair of distinct digits in 0-9 and return it as two ints."""
     try:
-        pair = tuple(operator.index(d) for d in digits if not isinstance(d, bool))  # 2.7 is not a digit
-        count = len(digits)
+        if any(isinstance(d, bool) for d in digits):
+            raise TypeError
+        pair = tuple(operator.index(d) for d in digits)  # integers only: 2.7 and "2" are not digits
     except TypeError:
         raise LinclassError(f"digits must be two integers in 0-9; got {digits!r}.") from None
-    if count != 2 or len(pair) != 2 or any(not 0 <= d <= 9 for d in pair):
+    if len(pair) != 2 or any(not 0 <= d <= 9 for d in pair):
         raise LinclassError(f"digits must be two integers in 0-9; got {digits!r}.")
     if pair[0] == pair[1]:
         raise LinclassError(f"digits must differ; got {pair[0]} twice.")
