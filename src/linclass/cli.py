@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     stopping.add_argument("--patience", type=_positive_int, default=10,
                           help="stop after this many validations without a new best validation loss (default 10)")
     stopping.add_argument("--no-early-stopping", dest="patience", action="store_const", const=None)
-    train.add_argument("--seed", type=int, default=0, help="seed of the shuffling generator (default 0)")
+    train.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the shuffling generator (default 0)")
     train.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     train.add_argument("--data-dir", help="folder with the four MNIST files (else $LINCLASS_DATA_DIR, "
                        "the user cache, or a download)")

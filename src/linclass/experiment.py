@@ -53,6 +53,8 @@ class RunConfig:
             if values[name] is None:
                 values[name] = default
         values["digits"] = validate_digits(self.digits)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise LinclassError(f"seed must be an integer >= 0; got {self.seed!r}.")
         if not isinstance(values["l2"], (int, float)) or not math.isfinite(values["l2"]) or values["l2"] < 0:
             raise LinclassError(f"l2 must be a finite number >= 0; got {self.l2!r}.")
         return RunConfig(**values)

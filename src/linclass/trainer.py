@@ -114,7 +114,7 @@ class Trainer:
     def __init__(self, *, learning_rate: float = 0.01, batch_size: int = 128, max_epochs: int = 50,
                  shuffle: bool = True, seed: int | None = 0, validations_per_epoch: int = 5,
                  callbacks: list[Callback] | tuple = (), max_loss: float | None = DEFAULT_MAX_LOSS,
-                 stop_event: threading.Event | None = None):
+                 stop_event: threading.Event | None = None, blas_threads: int | None = 1):
         self.learning_rate = float(learning_rate) if _is_number(learning_rate) else learning_rate
         if not _is_number(learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
             raise LinclassError(f"learning_rate must be a finite number > 0; got {learning_rate!r}.")
@@ -126,6 +126,10 @@ class Trainer:
         self.max_loss = math.inf if max_loss is None else float(max_loss)
         # Set (e.g. by stop_on_signals) to end training after the current step, resumably.
         self.stop_event = stop_event if stop_event is not None else threading.Event()
+        # A matrix product's last bits depend on the BLAS thread count; one thread everywhere makes
+        # results identical on every machine. None keeps the caller's threads for validation passes
+        # (faster on many cores; the steps' small products always use one thread).
+        self.blas_threads = None if blas_threads is None else _check_positive_int("blas_threads", blas_threads)
         self.lanes: list[_Lane] = []
 
     @property
@@ -204,10 +208,11 @@ class Trainer:
 
     def _train(self) -> None:
         blas = _blas_controller()
-        self.validation_threads = blas.info()[0]["num_threads"] if blas.info() else None
+        ambient = blas.info()[0]["num_threads"] if blas.info() else None
+        self.validation_threads = self.blas_threads or ambient
         try:
             # The steps' products are far too small to gain from threads; on a busy machine
-            # BLAS threads only spin and wait. Validation passes keep the caller's setting.
+            # BLAS threads only spin and wait.
             with blas.limit(limits=1, user_api="blas"):
                 self._loop()
             for lane in self.lanes:
