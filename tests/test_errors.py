@@ -413,8 +413,6 @@ def test_bad_option_values_cli(mnist_dir, tmp_path, capsys, option, value, messa
     assert_nothing_left(tmp_path)
 
 
-@pytest.mark.xfail(reason="needs cli.py change: the 'logistic: digits ...' line is printed on stderr "
-                          "before the batch size is checked, so stderr has two lines", strict=False)
 def test_batch_larger_than_the_training_set_cli(mnist_dir, tmp_path, capsys):
     code, _, err = run_cli(train_args(mnist_dir, tmp_path / "run", "--batch-size", "5000"), capsys)
     assert_one_line_error(code, err, "batch_size must be at most the 4005 training rows; got 5000")
@@ -542,8 +540,6 @@ def test_evaluate_with_damaged_weights(run_copy, mnist_dir, capsys, case):
     assert_one_line_error(code, err, "weights.npz", message)
 
 
-@pytest.mark.xfail(reason="needs runs.py change: np.load of a .npy (not .npz) returns an ndarray, which "
-                          "is not a context manager, so load_run raises TypeError", strict=False)
 def test_evaluate_with_a_npy_file_as_weights(run_copy, mnist_dir, capsys):
     with open(run_copy / "weights.npz", "wb") as handle:
         np.save(handle, np.zeros((785, 1)))

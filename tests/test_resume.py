@@ -24,8 +24,8 @@ def start_training(out, mnist_dir, *extra):
 
 
 def interrupt_after(process, delay, signum):
-    """Wait until training has started (the split line on stderr), then signal after `delay` seconds."""
-    process.stderr.readline()
+    """Wait until training has started (the split line on stdout), then signal after `delay` seconds."""
+    process.stdout.readline()
     time.sleep(delay)
     sent = time.perf_counter()
     process.send_signal(signum)
@@ -76,7 +76,6 @@ def test_interrupted_twice(tmp_path, mnist_dir, uninterrupted):
     resumed = subprocess.Popen([sys.executable, "-m", "linclass.cli", "train", "--resume", "--out", str(out),
                                 "--data-dir", str(mnist_dir), "--no-progress"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    resumed.stderr.readline()  # "resuming ..."
     code, _, _ = interrupt_after(resumed, 0.3, signal.SIGINT)
     assert code in (0, 130)
     if code == 130:

@@ -160,7 +160,7 @@ def _train_into(args, config, resume_from, replace: bool = False) -> int:
     with atomic_dir(out, force=args.force or replace) as folder, stop_on_signals() as stop_event:
         split = make_split(config, load_mnist(args.data_dir))
         print(f"{config.model}: {split.description}; {len(split.y_train)} training, "
-              f"{len(split.y_val)} validation images", file=sys.stderr, flush=True)
+              f"{len(split.y_val)} validation images", flush=True)
         callbacks = [ProgressBar(config.model)] if args.progress else []
         model = train(config, split, callbacks, resume_from=resume_from, stop_event=stop_event)
         if model.interrupted_:

@@ -17,8 +17,8 @@ import numpy as np
 from . import findings, plots, writeup
 from .errors import LinclassError
 from .experiment import DTYPES
-from .reproduce import (BLAS_THREADS, LAMBDAS, TASKS, Result, effective_jobs, plan_experiments,
-                        run_all)
+from .reproduce import (BLAS_THREADS, LAMBDAS, TASKS, Result, effective_jobs, group_experiments,
+                        plan_experiments, run_all)
 from .runs import atomic_dir, write_json
 
 def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0, dtype: str = "float64",
@@ -31,7 +31,7 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
     started = time.perf_counter()
     _check_options(tasks, seed, dtype, jobs, max_epochs)
     experiments = plan_experiments(tasks, seed=seed, dtype=dtype, max_epochs=max_epochs)
-    n_jobs = effective_jobs(jobs, len(experiments) + ("task1" in tasks))
+    n_jobs = effective_jobs(jobs, len(group_experiments(experiments, jobs)) + ("task1" in tasks))
     out = Path(out)
     with atomic_dir(out, force=force) as folder:
         if progress:
@@ -177,4 +177,5 @@ def _environment(*, tasks, seed, dtype, jobs, max_epochs, results, gradient_seco
             "seed": seed, "dtype": dtype, "tasks": list(tasks), "jobs": jobs,
             "blas_threads_per_experiment": BLAS_THREADS, "max_epochs_override": max_epochs,
             "command": command, "wall_seconds": wall_seconds, "gradient_check_seconds": gradient_seconds,
-            "experiment_seconds": {name: r.wall_seconds for name, r in results.items()}}
+            "experiment_seconds": {name: r.wall_seconds for name, r in results.items()},
+            "lock_step_groups": sorted({r.group for r in results.values()})}

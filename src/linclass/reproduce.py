@@ -19,7 +19,7 @@ import numpy as np
 from .callbacks import History, ProgressBar
 from .data import Mnist, load_mnist
 from .errors import LinclassError
-from .experiment import RunConfig, make_split, summarize, train
+from .experiment import RunConfig, make_split, summarize, train, train_many
 from .gradcheck import max_gradient_difference
 from .losses import logistic_loss_and_grad, softmax_loss_and_grad
 from .preprocess import Split, binary_split, one_hot, ten_class_split
@@ -50,6 +50,7 @@ class Result:
     history: History
     weights: np.ndarray
     wall_seconds: float
+    group: tuple[str, ...] = ()  # the experiments trained in lock-step with it, itself included
 
 
 def parse_tasks(text: str | None) -> tuple[str, ...]:
@@ -110,16 +111,36 @@ def _say(progress: bool, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def run_experiment(experiment: Experiment, runs_dir: Path, data_dir: str | None = None, *,
-                   position: str = "", progress: bool = False, progress_bar: bool = False) -> Result:
-    """Train one experiment with one BLAS thread and write its run folder runs_dir/<name>/."""
+def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | None = None, *,
+              position: str = "", progress: bool = False, progress_bar: bool = False) -> list[Result]:
+    """Train experiments that differ only in L2 together (lock-step, one BLAS thread), and write
+    each one's run folder runs_dir/<name>/. Each result is bit-identical to training it alone."""
     from threadpoolctl import threadpool_limits
 
-    _say(progress, f"[{position}] {experiment.title}: started")
+    titles = ", ".join(e.title for e in experiments)
+    _say(progress, f"[{position}] {titles}: started")
     with threadpool_limits(limits=BLAS_THREADS):
-        split = _split_for(experiment.config, data_dir)
-        callbacks = [ProgressBar(experiment.title)] if progress_bar else []
-        model = train(experiment.config, split, callbacks)
+        split = _split_for(experiments[0].config, data_dir)
+        if len(experiments) == 1:
+            callbacks = [ProgressBar(experiments[0].title)] if progress_bar else []
+            models = [train(experiments[0].config, split, callbacks)]
+        else:
+            bars = [[ProgressBar(f"{len(experiments)} runs in lock-step")]] if progress_bar else [[]]
+            models = train_many([e.config for e in experiments], split,
+                                callbacks_per_model=bars + [[] for _ in experiments[1:]])
+    results = [_finish(experiment, model, split, runs_dir, experiments) for experiment, model in zip(experiments, models)]
+    _say(progress, f"[{position}] done in {models[0].wall_seconds_:.1f} s: " + "; ".join(
+        f"{r.experiment.title}: {_ending(r)}" for r in results))
+    return results
+
+
+def _ending(result: Result) -> str:
+    stop, epochs = result.summary["early_stop"], result.experiment.config.epochs
+    return (f"early stopping at step {stop['step']} (epoch {stop['epoch']})" if stop
+            else f"all {epochs} epoch{'' if epochs == 1 else 's'}")
+
+
+def _finish(experiment: Experiment, model, split: Split, runs_dir: Path, group: list[Experiment]) -> Result:
     steps_per_epoch = len(split.y_train) // experiment.config.batch_size
     validation_steps, _ = model.history_.series("val_loss")
     _, batch_losses = model.history_.series("train_loss_per_step")
@@ -138,11 +159,22 @@ def run_experiment(experiment: Experiment, runs_dir: Path, data_dir: str | None 
     folder = Path(runs_dir) / experiment.name
     folder.mkdir(parents=True, exist_ok=True)
     save_run(folder, experiment.config, model, {**summary, "wall_seconds": model.wall_seconds_})
-    stop = summary["early_stop"]
-    ending = (f"early stopping at step {stop['step']} (epoch {stop['epoch']})" if stop
-              else f"all {experiment.config.epochs} epoch{'' if experiment.config.epochs == 1 else 's'}")
-    _say(progress, f"[{position}] {experiment.title}: done in {model.wall_seconds_:.1f} s, {ending}")
-    return Result(experiment, summary, model.history_, model.weights_, model.wall_seconds_)
+    return Result(experiment, summary, model.history_, model.weights_, model.wall_seconds_,
+                  tuple(e.name for e in group))
+
+
+def group_experiments(experiments: list[Experiment], jobs: int) -> list[list[Experiment]]:
+    """Experiments that differ only in L2 form lock-step groups, split into at most `jobs` parts
+    (alternating, weakest penalty first, so the long runs spread over the processes)."""
+    families: dict[RunConfig, list[Experiment]] = {}
+    for experiment in experiments:
+        families.setdefault(replace(experiment.config, l2=0.0), []).append(experiment)
+    groups = []
+    for family in families.values():
+        family = sorted(family, key=lambda e: e.config.l2)
+        parts = min(jobs, len(family))
+        groups.extend(family[i::parts] for i in range(parts))
+    return groups
 
 
 def check_gradients(data_dir: str | None = None, *, seed: int = 0, position: str = "",
@@ -181,9 +213,9 @@ def check_gradients(data_dir: str | None = None, *, seed: int = 0, position: str
 
 # ---------------------------------------------------------------- the whole plan
 
-def _longest_first(experiment: Experiment) -> tuple:
-    """Softmax runs before the (much shorter) logistic ones; a weaker L2 penalty usually trains longer."""
-    return experiment.config.model != "softmax", experiment.config.l2
+def _longest_first(group: list[Experiment]) -> tuple:
+    """Softmax groups before the (much shorter) logistic runs; bigger groups first."""
+    return group[0].config.model != "softmax", -len(group)
 
 
 def _call(task: tuple) -> tuple:
@@ -204,28 +236,29 @@ def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | No
 
     jobs > 1 runs them in that many worker processes; the results do not depend on jobs.
     """
-    total = len(experiments) + int(gradient_check)
+    groups = sorted(group_experiments(experiments, jobs), key=_longest_first)
+    total = len(groups) + int(gradient_check)
     jobs = effective_jobs(jobs, total)
-    positions = {e.name: f"{i + 1 + int(gradient_check)}/{total}" for i, e in enumerate(experiments)}
-    results, gradients = {}, None
-    if jobs == 1:
-        if gradient_check:
-            gradients = check_gradients(data_dir, seed=seed, position=f"1/{total}", progress=progress)
-        for experiment in experiments:
-            results[experiment.name] = run_experiment(experiment, runs_dir, data_dir, progress=progress,
-                                                      position=positions[experiment.name],
-                                                      progress_bar=progress and sys.stderr.isatty())
-        return results, gradients
+    first = 1 + int(gradient_check)
     tasks = [(None, check_gradients, (data_dir,), {"seed": seed, "position": f"1/{total}", "progress": progress})]
     tasks = tasks[:int(gradient_check)] + [
-        (e.name, run_experiment, (e, runs_dir, data_dir), {"position": positions[e.name], "progress": progress})
-        for e in sorted(experiments, key=_longest_first)]
+        ("group", run_group, (group, runs_dir, data_dir),
+         {"position": f"{i + first}/{total}", "progress": progress,
+          "progress_bar": jobs == 1 and progress and sys.stderr.isatty()})
+        for i, group in enumerate(groups)]
+    if jobs == 1:
+        return _collect(map(_call, tasks), experiments)
     # spawn, not fork: workers start clean (no inherited BLAS or tqdm threads) on every platform.
     # Leaving the block terminates the workers, so a failure or Ctrl-C leaves no run behind.
     with get_context("spawn").Pool(jobs) as pool:
-        for name, result in pool.imap_unordered(_call, tasks):
-            if name is None:
-                gradients = result
-            else:
-                results[name] = result
+        return _collect(pool.imap_unordered(_call, tasks), experiments)
+
+
+def _collect(outputs, experiments: list[Experiment]) -> tuple[dict[str, Result], dict | None]:
+    results, gradients = {}, None
+    for name, output in outputs:
+        if name is None:
+            gradients = output
+        else:
+            results.update((result.experiment.name, result) for result in output)
     return {e.name: results[e.name] for e in experiments}, gradients

@@ -122,11 +122,19 @@ def load_checkpoint(folder: str | os.PathLike) -> tuple[RunConfig, dict]:
         config = RunConfig.from_json(json.loads((folder / "config.json").read_text())).resolved()
         meta = json.loads((folder / "checkpoint.json").read_text())
         history = History.from_json(json.loads((folder / "history.json").read_text()))
-        with np.load(folder / "weights.npz", allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
+        arrays = read_npz(folder / "weights.npz")
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
         raise LinclassError(f"{folder}: damaged checkpoint ({exc}); start the run again without --resume.") from exc
     return config, {"meta": meta, "arrays": arrays, "history": history}
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """All arrays of an .npz archive; anything else (a .npy, garbage) raises ValueError."""
+    loaded = np.load(path, allow_pickle=False)
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise ValueError("not an .npz archive")
+    with loaded as archive:
+        return {name: archive[name] for name in archive.files}
 
 
 def load_run(folder: str | os.PathLike):
@@ -146,8 +154,7 @@ def load_run(folder: str | os.PathLike):
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise LinclassError(f"{folder}: damaged run files ({exc}); train the run again.") from exc
     try:
-        with np.load(folder / "weights.npz", allow_pickle=False) as archive:
-            weights = archive["weights"]
+        weights = read_npz(folder / "weights.npz")["weights"]
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise LinclassError(f"{folder / 'weights.npz'} is damaged ({exc}); train the run again.") from exc
     model = make_model(config)
