@@ -93,7 +93,8 @@ def test_shape_checker_catches_mistakes():
 # ---------------------------------------------------------------- the reduced reproduction
 
 def test_writes_every_artefact(reduced_out):
-    assert {p.name for p in reduced_out.iterdir()} == {"summary.json", "report.md", "report.html", "figures", "runs"}
+    assert {p.name for p in reduced_out.iterdir()} == {"summary.json", "report.md", "report.html", "figures", "runs", "status.json"}
+    assert json.loads((reduced_out / "status.json").read_text())["state"] == "complete"
     stems = [stem for task in FIGURES.values() for stem in task]
     assert sorted(p.name for p in (reduced_out / "figures").iterdir()) == sorted(
         f"{stem}.{ext}" for stem in stems for ext in ("png", "svg"))

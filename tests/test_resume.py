@@ -92,3 +92,51 @@ def test_resume_refuses_complete_and_foreign_folders(tmp_path, mnist_dir, capsys
     assert main([*TRAIN[:4], "1", "--no-progress", "--data-dir", str(mnist_dir), "--out", str(out)]) == 0
     assert main(["train", "--resume", "--out", str(out), "--data-dir", str(mnist_dir)]) == 2
     assert "nothing to resume" in capsys.readouterr().err
+
+
+REPRODUCE = ["reproduce", "--max-epochs-override", "6"]
+
+
+def comparable_summary(folder):
+    summary = json.loads((folder / "summary.json").read_text())
+    summary.pop("environment")
+    return summary
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory, mnist_dir):
+    out = tmp_path_factory.mktemp("reproduce-reference") / "out"
+    assert main([*REPRODUCE, "--no-progress", "--data-dir", str(mnist_dir), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("jobs, signum, delay", [("1", signal.SIGINT, 0.3), ("2", signal.SIGTERM, 0.5)])
+def test_reproduce_interrupted_mid_run_resumes_bit_identically(tmp_path, mnist_dir, reproduced, jobs, signum, delay):
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "linclass.cli", *REPRODUCE, "--jobs", jobs, "--data-dir",
+                                str(mnist_dir), "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    for line in process.stderr:  # wait until the softmax runs are under way
+        if "softmax" in line and "started" in line:
+            break
+    time.sleep(delay)
+    sent = time.perf_counter()
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and time.perf_counter() - sent < 2.0, err
+    assert f"linclass reproduce --resume --out {out}" in err and "Traceback" not in err
+    assert json.loads((out / "status.json").read_text())["state"] == "incomplete"
+    assert list((out / "runs").glob(".checkpoint-*"))  # the interrupted runs saved their state
+
+    assert main(["reproduce", "--resume", "--jobs", jobs, "--no-progress", "--data-dir", str(mnist_dir),
+                 "--out", str(out)]) == 0
+    assert json.loads((out / "status.json").read_text())["state"] == "complete"
+    assert comparable_summary(out) == comparable_summary(reproduced)
+    assert not list((out / "runs").glob(".checkpoint-*"))
+    for run in (reproduced / "runs").iterdir():
+        assert (out / "runs" / run.name / "history.json").read_bytes() == (run / "history.json").read_bytes()
+
+
+def test_reproduce_resume_refuses_a_complete_folder(reproduced, mnist_dir, capsys):
+    assert main(["reproduce", "--resume", "--data-dir", str(mnist_dir), "--out", str(reproduced)]) == 2
+    assert "nothing to resume" in capsys.readouterr().err

@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--out", default=DEFAULT_REPRODUCE_DIR,
                            help=f"folder to write (default {DEFAULT_REPRODUCE_DIR}); refused if it exists, see --force")
     reproduce.add_argument("--force", action="store_true", help="replace --out if it exists")
+    reproduce.add_argument("--resume", action="store_true",
+                           help="finish the interrupted reproduction in --out with the settings it started with")
     reproduce.add_argument("--seed", type=_non_negative_int, default=0,
                            help="seed of the shuffling and of task 1's random weights (default 0)")
     reproduce.add_argument("--dtype", choices=("float64", "float32"), default="float64",
@@ -217,7 +219,11 @@ def cmd_reproduce(args) -> int:
 
     summary = reproduce(args.out, tasks=parse_tasks(args.only), seed=args.seed, dtype=args.dtype, jobs=args.jobs,
                         force=args.force, data_dir=args.data_dir, progress=args.progress,
-                        max_epochs=args.max_epochs_override)
+                        max_epochs=args.max_epochs_override, resume=args.resume)
+    if summary is None:
+        print(f"linclass: interrupted; the finished runs are saved in {args.out}/ (marked incomplete). "
+              f"Resume with: linclass reproduce --resume --out {args.out}", file=sys.stderr)
+        return 130
     print(f"report written to {args.out}/report.md and {args.out}/report.html "
           f"({summary['environment']['wall_seconds']:.1f} s); every number is in {args.out}/summary.json")
     return 0

@@ -116,11 +116,13 @@ def train(config: RunConfig, split: Split, callbacks: list[Callback] = (), *,
 
 
 def train_many(configs: list[RunConfig], split: Split,
-               callbacks_per_model: list[list[Callback]] | None = None) -> list[LinearClassifier]:
+               callbacks_per_model: list[list[Callback]] | None = None, *, resume_from: dict | None = None,
+               stop_event=None) -> list[LinearClassifier]:
     """Train runs that differ only in their L2 settings in lock-step (Trainer.fit_many).
 
     Each model ends exactly as train() would leave it; they share batches and products, so a
-    sweep costs far less than the runs one by one. Sets wall_seconds_ (shared) on every model.
+    sweep costs far less than the runs one by one. Sets wall_seconds_ (shared) on every model,
+    and checkpoint_ (shared; for resume_from) when stop_event interrupted them.
     """
     configs = [config.resolved() for config in configs]
     base = configs[0]
@@ -128,14 +130,16 @@ def train_many(configs: list[RunConfig], split: Split,
         if replace(config, l2=base.l2, penalize_bias=base.penalize_bias) != base:
             raise LinclassError("train_many needs runs that differ only in l2 and penalize_bias.")
     models = [make_model(config) for config in configs]
-    trainer = make_trainer(base)
+    trainer = make_trainer(base, stop_event=stop_event)
     started = time.perf_counter()
     trainer.fit_many(models, split.X_train, split.y_train, split.X_val, split.y_val,
                      callbacks_per_model=None if callbacks_per_model is None else [
                          [EarlyStopping(patience=base.patience)] * (base.patience is not None) + list(extra)
-                         for extra in callbacks_per_model])
+                         for extra in callbacks_per_model], resume_from=resume_from)
+    checkpoint = trainer.checkpoint() if any(model.interrupted_ for model in models) else None
     for model in models:
         model.wall_seconds_ = time.perf_counter() - started
+        model.checkpoint_ = checkpoint
     return models
 
 

@@ -8,7 +8,10 @@ results. Parallelism comes from running independent experiments in separate proc
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
@@ -19,11 +22,11 @@ import numpy as np
 from .callbacks import History, ProgressBar
 from .data import Mnist, load_mnist
 from .errors import LinclassError
-from .experiment import RunConfig, make_split, summarize, train, train_many
+from .experiment import RunConfig, make_split, summarize, train_many
 from .gradcheck import max_gradient_difference
 from .losses import logistic_loss_and_grad, softmax_loss_and_grad
 from .preprocess import Split, binary_split, one_hot, ten_class_split
-from .runs import save_run
+from .runs import load_run, load_trainer_state, run_state, save_run, save_trainer_state
 
 TASKS = ("task1", "task2", "task3", "task4")
 LAMBDAS = (1.0, 0.1, 0.01, 0.001)
@@ -112,23 +115,34 @@ def _say(progress: bool, message: str) -> None:
 
 
 def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | None = None, *,
-              position: str = "", progress: bool = False, progress_bar: bool = False) -> list[Result]:
+              position: str = "", progress: bool = False, progress_bar: bool = False,
+              stop_event=None) -> list[Result] | None:
     """Train experiments that differ only in L2 together (lock-step, one BLAS thread), and write
-    each one's run folder runs_dir/<name>/. Each result is bit-identical to training it alone."""
+    each one's run folder runs_dir/<name>/. Each result is bit-identical to training it alone.
+
+    Returns None, writing nothing, when stop_event ends the training early."""
     from threadpoolctl import threadpool_limits
 
     titles = ", ".join(e.title for e in experiments)
-    _say(progress, f"[{position}] {titles}: started")
+    stop_event = stop_event if stop_event is not None else _worker_stop_event
+    # An interrupted group leaves its trainer state here; a resumed reproduction continues from it.
+    saved_state = Path(runs_dir) / (".checkpoint-" + "+".join(e.name for e in experiments))
+    resume_from = load_trainer_state(saved_state) if (saved_state / "checkpoint.json").is_file() else None
+    _say(progress, f"[{position}] {titles}: " + (f"resumed at step {resume_from['meta']['global_step']}"
+                                                 if resume_from else "started"))
     with threadpool_limits(limits=BLAS_THREADS):
         split = _split_for(experiments[0].config, data_dir)
-        if len(experiments) == 1:
-            callbacks = [ProgressBar(experiments[0].title)] if progress_bar else []
-            models = [train(experiments[0].config, split, callbacks)]
-        else:
-            bars = [[ProgressBar(f"{len(experiments)} runs in lock-step")]] if progress_bar else [[]]
-            models = train_many([e.config for e in experiments], split,
-                                callbacks_per_model=bars + [[] for _ in experiments[1:]])
+        bars = [[ProgressBar(experiments[0].title if len(experiments) == 1
+                             else f"{len(experiments)} runs in lock-step")]] if progress_bar else [[]]
+        models = train_many([e.config for e in experiments], split, resume_from=resume_from, stop_event=stop_event,
+                            callbacks_per_model=bars + [[] for _ in experiments[1:]])
+    if models[0].checkpoint_ is not None:
+        save_trainer_state(saved_state, models[0].checkpoint_)
+        _say(progress, f"[{position}] interrupted at step {models[0].checkpoint_['meta']['global_step']}; "
+                       "saved for --resume")
+        return None
     results = [_finish(experiment, model, split, runs_dir, experiments) for experiment, model in zip(experiments, models)]
+    shutil.rmtree(saved_state, ignore_errors=True)
     _say(progress, f"[{position}] done in {models[0].wall_seconds_:.1f} s: " + "; ".join(
         f"{r.experiment.title}: {_ending(r)}" for r in results))
     return results
@@ -158,7 +172,8 @@ def _finish(experiment: Experiment, model, split: Split, runs_dir: Path, group: 
     })
     folder = Path(runs_dir) / experiment.name
     folder.mkdir(parents=True, exist_ok=True)
-    save_run(folder, experiment.config, model, {**summary, "wall_seconds": model.wall_seconds_})
+    save_run(folder, experiment.config, model,
+             {**summary, "wall_seconds": model.wall_seconds_, "lock_step_group": [e.name for e in group]})
     return Result(experiment, summary, model.history_, model.weights_, model.wall_seconds_,
                   tuple(e.name for e in group))
 
@@ -230,12 +245,14 @@ def effective_jobs(requested: int, n_experiments: int) -> int:
 
 
 def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | None = None,
-            gradient_check: bool = False, seed: int = 0, jobs: int = 1,
-            progress: bool = True) -> tuple[dict[str, Result], dict | None]:
+            gradient_check: bool = False, seed: int = 0, jobs: int = 1, progress: bool = True,
+            stop_event=None) -> tuple[dict[str, Result], dict | None]:
     """Run the gradient check (if asked) and every experiment; ({name: Result}, task-1 record or None).
 
-    jobs > 1 runs them in that many worker processes; the results do not depend on jobs.
+    jobs > 1 runs them in that many worker processes; the results do not depend on jobs. When
+    stop_event is set, the runs in progress are dropped and only the finished ones are returned.
     """
+    stop_event = stop_event if stop_event is not None else threading.Event()
     groups = sorted(group_experiments(experiments, jobs), key=_longest_first)
     total = len(groups) + int(gradient_check)
     jobs = effective_jobs(jobs, total)
@@ -247,11 +264,65 @@ def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | No
           "progress_bar": jobs == 1 and progress and sys.stderr.isatty()})
         for i, group in enumerate(groups)]
     if jobs == 1:
-        return _collect(map(_call, tasks), experiments)
+        def outputs():
+            for name, function, args, kwargs in tasks:
+                if stop_event.is_set():
+                    return
+                kwargs = {**kwargs, "stop_event": stop_event} if name else kwargs
+                yield name, function(*args, **kwargs)
+        return _collect(outputs(), experiments)
     # spawn, not fork: workers start clean (no inherited BLAS or tqdm threads) on every platform.
-    # Leaving the block terminates the workers, so a failure or Ctrl-C leaves no run behind.
-    with get_context("spawn").Pool(jobs) as pool:
-        return _collect(pool.imap_unordered(_call, tasks), experiments)
+    # Workers ignore Ctrl-C; this process hears it and passes it on through a shared event, so
+    # each worker ends its current step and saves its state; leaving the block ends the workers.
+    context = get_context("spawn")
+    worker_stop = context.Event()
+    with context.Pool(jobs, initializer=_init_worker, initargs=(worker_stop,)) as pool:
+        pending = pool.imap_unordered(_call, tasks)
+        return _collect(_until_stopped(pending, len(tasks), stop_event, worker_stop), experiments)
+
+
+_worker_stop_event = None
+
+
+def _init_worker(stop_event) -> None:
+    global _worker_stop_event
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_stop_event = stop_event
+
+
+def _until_stopped(pending, count: int, stop_event, worker_stop, grace_seconds: float = 5.0):
+    """Yield the pool's results as they come; once stop_event is set, tell the workers to stop
+    and take what they hand back within grace_seconds."""
+    from multiprocessing import TimeoutError as PoolTimeout
+
+    received, deadline = 0, None
+    while received < count:
+        if stop_event.is_set() and deadline is None:
+            worker_stop.set()
+            deadline = time.monotonic() + grace_seconds
+        if deadline is not None and time.monotonic() > deadline:
+            return
+        try:
+            yield pending.next(timeout=0.05)
+        except PoolTimeout:
+            continue
+        received += 1
+
+
+def load_finished(runs_dir: Path, experiments: list[Experiment]) -> dict[str, Result]:
+    """The experiments whose run folders under runs_dir are complete, with their results."""
+    finished = {}
+    for experiment in experiments:
+        folder = Path(runs_dir) / experiment.name
+        if run_state(folder) != "complete":
+            continue
+        config, model, metrics = load_run(folder)
+        if config != experiment.config:
+            raise LinclassError(f"{folder} was trained with other settings; start again without --resume.")
+        wall_seconds = metrics.pop("wall_seconds")
+        finished[experiment.name] = Result(experiment, metrics, model.history_, model.weights_, wall_seconds,
+                                           tuple(metrics.pop("lock_step_group", (experiment.name,))))
+    return finished
 
 
 def _collect(outputs, experiments: list[Experiment]) -> tuple[dict[str, Result], dict | None]:
@@ -259,6 +330,6 @@ def _collect(outputs, experiments: list[Experiment]) -> tuple[dict[str, Result],
     for name, output in outputs:
         if name is None:
             gradients = output
-        else:
+        elif output is not None:
             results.update((result.experiment.name, result) for result in output)
-    return {e.name: results[e.name] for e in experiments}, gradients
+    return {e.name: results[e.name] for e in experiments if e.name in results}, gradients

@@ -17,7 +17,7 @@ from .errors import LinclassError
 from .experiment import RunConfig, make_model
 
 RUN_FILES = ("config.json", "history.json", "weights.npz", "metrics.json")
-CHECKPOINT_FILES = ("config.json", "history.json", "weights.npz", "checkpoint.json", "status.json")
+CHECKPOINT_FILES = ("config.json", "histories.json", "weights.npz", "checkpoint.json", "status.json")
 
 
 def write_json(path: Path, data) -> None:
@@ -88,16 +88,28 @@ def save_run(folder: Path, config: RunConfig, model, summary: dict) -> None:
 
 
 def save_checkpoint(folder: Path, config: RunConfig, checkpoint: dict, resume_hint: str) -> None:
-    """Write an interrupted run: its history, the weights of the last completed step and the best
-    weights (weights.npz), the trainer state (checkpoint.json) and status.json marking it incomplete."""
-    arrays = checkpoint["arrays"]
+    """Write an interrupted run: its history (histories.json), the weights of the last completed step
+    and the best weights (weights.npz), the trainer state (checkpoint.json), and status.json."""
     write_json(folder / "config.json", config.to_json())
-    write_json(folder / "history.json", checkpoint["history"].to_json())
-    with atomic_file(folder / "weights.npz") as handle:
-        np.savez(handle, **arrays)
-    write_json(folder / "checkpoint.json", checkpoint["meta"])
+    save_trainer_state(folder, checkpoint)
     write_json(folder / "status.json", {"state": "incomplete", "completed_steps": checkpoint["meta"]["global_step"],
                                         "resume": resume_hint})
+
+
+def save_trainer_state(folder: Path, checkpoint: dict) -> None:
+    """Trainer.checkpoint() as weights.npz (arrays), checkpoint.json (state) and histories.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_file(folder / "weights.npz") as handle:
+        np.savez(handle, **checkpoint["arrays"])
+    write_json(folder / "histories.json", [history.to_json() for history in checkpoint["histories"]])
+    write_json(folder / "checkpoint.json", checkpoint["meta"])  # last: it marks the state complete
+
+
+def load_trainer_state(folder: Path) -> dict:
+    """The dict save_trainer_state wrote, for Trainer.fit/fit_many(resume_from=...)."""
+    meta = json.loads((folder / "checkpoint.json").read_text())
+    histories = [History.from_json(h) for h in json.loads((folder / "histories.json").read_text())]
+    return {"meta": meta, "arrays": read_npz(folder / "weights.npz"), "histories": histories}
 
 
 def run_state(folder: Path) -> str | None:
@@ -120,12 +132,10 @@ def load_checkpoint(folder: str | os.PathLike) -> tuple[RunConfig, dict]:
                             "start a new run instead of --resume.")
     try:
         config = RunConfig.from_json(json.loads((folder / "config.json").read_text())).resolved()
-        meta = json.loads((folder / "checkpoint.json").read_text())
-        history = History.from_json(json.loads((folder / "history.json").read_text()))
-        arrays = read_npz(folder / "weights.npz")
+        checkpoint = load_trainer_state(folder)
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
         raise LinclassError(f"{folder}: damaged checkpoint ({exc}); start the run again without --resume.") from exc
-    return config, {"meta": meta, "arrays": arrays, "history": history}
+    return config, checkpoint
 
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:

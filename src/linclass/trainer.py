@@ -156,7 +156,8 @@ class Trainer:
         return model.history_
 
     def fit_many(self, models: list[LinearClassifier], X, y, X_val=None, y_val=None, *,
-                 callbacks_per_model: list[list[Callback]] | None = None) -> list[History]:
+                 callbacks_per_model: list[list[Callback]] | None = None,
+                 resume_from: dict | None = None) -> list[History]:
         """Train several models of one kind (e.g. a sweep over l2_strength) in lock-step on X, y.
 
         Each model gets its own copy of the trainer's callbacks (or callbacks_per_model) and ends
@@ -167,6 +168,8 @@ class Trainer:
         if callbacks_per_model is None:
             callbacks_per_model = [copy.deepcopy(self.callbacks) for _ in models]
         self._setup(list(models), callbacks_per_model, X, y, X_val, y_val)
+        if resume_from is not None:
+            self._restore(resume_from)
         self._train()
         return [model.history_ for model in models]
 
@@ -238,42 +241,50 @@ class Trainer:
     # -- interrupt and resume
 
     def checkpoint(self) -> dict:
-        """The complete state of an interrupted run: {"meta": JSON-able dict, "arrays": {name: array}}."""
-        if len(self.lanes) != 1:
-            raise LinclassError("checkpoints are made of single-model runs (fit), not of fit_many.")
-        lane = self.lanes[0]
-        stopper = lane.early_stopping
+        """The complete state of an interrupted run, to pass to fit/fit_many(resume_from=...).
+
+        {"meta": JSON-able dict, "arrays": {name: array}, "histories": [History per model]};
+        the first model's arrays are "weights" and "best_weights", the others' carry "_<i>".
+        """
         meta = {"epoch": self.epoch, "batch_index": self.batch_index, "global_step": self.global_step,
-                "rng_state": self.rng.bit_generator.state, "last_logs": lane.last_logs,
-                "stop_training": lane.stop_training,
-                "stopped_early": None if lane.stopped_early is None else vars(lane.stopped_early)}
-        arrays = {"weights": lane.model.weights_.copy(),
-                  "order": self.order if self.order is not None else np.empty(0, dtype=np.int64)}
-        if stopper is not None:
-            state = stopper.state_dict()
-            arrays["best_weights"] = state.pop("best_weights")
-            if arrays["best_weights"] is None:
-                del arrays["best_weights"]
-            meta["early_stopping"] = state
-        return {"meta": meta, "arrays": arrays, "history": lane.history}
+                "rng_state": self.rng.bit_generator.state, "lanes": []}
+        arrays = {"order": self.order if self.order is not None else np.empty(0, dtype=np.int64)}
+        for i, lane in enumerate(self.lanes):
+            lane_meta = {"last_logs": lane.last_logs, "stop_training": lane.stop_training,
+                         "stopped_early": None if lane.stopped_early is None else vars(lane.stopped_early)}
+            arrays[_array_name("weights", i)] = lane.model.weights_.copy()
+            stopper = lane.early_stopping
+            if stopper is not None:
+                state = stopper.state_dict()
+                best = state.pop("best_weights")
+                if best is not None:
+                    arrays[_array_name("best_weights", i)] = best
+                lane_meta["early_stopping"] = state
+            meta["lanes"].append(lane_meta)
+        return {"meta": meta, "arrays": arrays, "histories": [lane.history for lane in self.lanes]}
 
     def _restore(self, state: dict) -> None:
-        meta, arrays, lane = state["meta"], state["arrays"], self.lanes[0]
-        W = arrays["weights"]
-        if W.shape != lane.model.weights_.shape or W.dtype != lane.model.weights_.dtype:
-            raise LinclassError(f"checkpoint weights are {W.dtype} {W.shape}, the run needs "
-                                f"{lane.model.weights_.dtype} {lane.model.weights_.shape}; is it another run?")
-        lane.model.weights_[...] = W
+        meta, arrays = state["meta"], state["arrays"]
+        if len(meta["lanes"]) != len(self.lanes):
+            raise LinclassError(f"the checkpoint holds {len(meta['lanes'])} models, this run {len(self.lanes)}; "
+                                "is it another run?")
         self.epoch, self.batch_index = int(meta["epoch"]), int(meta["batch_index"])
         self.global_step = int(meta["global_step"])
         self.rng.bit_generator.state = meta["rng_state"]
         self.order = arrays["order"] if arrays["order"].size else None
-        lane.last_logs, lane.stop_training = meta["last_logs"], bool(meta["stop_training"])
-        lane.stopped_early = StopInfo(**meta["stopped_early"]) if meta["stopped_early"] else None
-        lane.history = state["history"]
-        stopper = lane.early_stopping
-        if stopper is not None:
-            stopper.load_state_dict({**meta["early_stopping"], "best_weights": arrays.get("best_weights")})
+        for i, (lane, lane_meta, history) in enumerate(zip(self.lanes, meta["lanes"], state["histories"])):
+            W = arrays[_array_name("weights", i)]
+            if W.shape != lane.model.weights_.shape or W.dtype != lane.model.weights_.dtype:
+                raise LinclassError(f"checkpoint weights are {W.dtype} {W.shape}, the run needs "
+                                    f"{lane.model.weights_.dtype} {lane.model.weights_.shape}; is it another run?")
+            lane.model.weights_[...] = W
+            lane.last_logs, lane.stop_training = lane_meta["last_logs"], bool(lane_meta["stop_training"])
+            lane.stopped_early = StopInfo(**lane_meta["stopped_early"]) if lane_meta["stopped_early"] else None
+            lane.history = history
+            stopper = lane.early_stopping
+            if stopper is not None:
+                stopper.load_state_dict({**lane_meta["early_stopping"],
+                                         "best_weights": arrays.get(_array_name("best_weights", i))})
 
     def _loop(self) -> None:
         X, T, batch_size, learning_rate = self.X, self.targets, self.batch_size, self.learning_rate
@@ -370,6 +381,10 @@ class Trainer:
                 callback.on_validation_end(lane, step, logs)
             if lane.stop_training and not was_stopping and lane.early_stopping is not None:
                 lane.stopped_early = StopInfo(step=step, epoch=self.epoch)
+
+
+def _array_name(name: str, lane: int) -> str:
+    return name if lane == 0 else f"{name}_{lane}"
 
 
 @functools.cache
