@@ -26,6 +26,18 @@ test: $(STAMP)
 reproduce: $(STAMP)
 	$(BIN)/linclass reproduce --out $(OUT)
 
+# The performance benchmark (benchmarks/bench.py): prints one table, writes
+# benchmarks/results/latest.json. Needs the bench extra (PyTorch CPU, scikit-learn, psutil).
+# BENCH_ARGS="--quick --skip-peers" make bench for a short run.
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_ARGS ?=
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
 # A long property-based run of the IDX reader and the models (tests/test_fuzz.py); `make test` runs
 # the same properties with a few hundred examples each. FUZZ_EXAMPLES=200000 make fuzz for longer.
 FUZZ_EXAMPLES ?= 20000
