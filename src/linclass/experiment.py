@@ -91,11 +91,12 @@ def make_model(config: RunConfig) -> LinearClassifier:
     return SoftmaxRegression(l2_strength=config.l2, penalize_bias=config.penalize_bias)
 
 
-def make_trainer(config: RunConfig, callbacks: list[Callback] = (), stop_event=None) -> Trainer:
+def make_trainer(config: RunConfig, callbacks: list[Callback] = (), stop_event=None,
+                 threads: int | None = None) -> Trainer:
     stoppers = [EarlyStopping(patience=config.patience)] if config.patience is not None else []
     return Trainer(learning_rate=config.learning_rate, batch_size=config.batch_size,
                    max_epochs=config.epochs, shuffle=config.shuffle, seed=config.seed,
-                   callbacks=stoppers + list(callbacks), stop_event=stop_event)
+                   callbacks=stoppers + list(callbacks), stop_event=stop_event, threads=threads)
 
 
 def train(config: RunConfig, split: Split, callbacks: list[Callback] = (), *,
@@ -117,7 +118,7 @@ def train(config: RunConfig, split: Split, callbacks: list[Callback] = (), *,
 
 def train_many(configs: list[RunConfig], split: Split,
                callbacks_per_model: list[list[Callback]] | None = None, *, resume_from: dict | None = None,
-               stop_event=None) -> list[LinearClassifier]:
+               stop_event=None, threads: int | None = None) -> list[LinearClassifier]:
     """Train runs that differ only in their L2 settings in lock-step (Trainer.fit_many).
 
     Each model ends exactly as train() would leave it; they share batches and products, so a
@@ -130,7 +131,7 @@ def train_many(configs: list[RunConfig], split: Split,
         if replace(config, l2=base.l2, penalize_bias=base.penalize_bias) != base:
             raise LinclassError("train_many needs runs that differ only in l2 and penalize_bias.")
     models = [make_model(config) for config in configs]
-    trainer = make_trainer(base, stop_event=stop_event)
+    trainer = make_trainer(base, stop_event=stop_event, threads=threads)
     started = time.perf_counter()
     trainer.fit_many(models, split.X_train, split.y_train, split.X_val, split.y_val,
                      callbacks_per_model=None if callbacks_per_model is None else [

@@ -116,7 +116,7 @@ def _say(progress: bool, message: str) -> None:
 
 def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | None = None, *,
               position: str = "", progress: bool = False, progress_bar: bool = False,
-              stop_event=None) -> list[Result] | None:
+              stop_event=None, threads: int | None = None) -> list[Result] | None:
     """Train experiments that differ only in L2 together (lock-step, one BLAS thread), and write
     each one's run folder runs_dir/<name>/. Each result is bit-identical to training it alone.
 
@@ -135,7 +135,7 @@ def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | Non
         bars = [[ProgressBar(experiments[0].title if len(experiments) == 1
                              else f"{len(experiments)} runs in lock-step")]] if progress_bar else [[]]
         models = train_many([e.config for e in experiments], split, resume_from=resume_from, stop_event=stop_event,
-                            callbacks_per_model=bars + [[] for _ in experiments[1:]])
+                            callbacks_per_model=bars + [[] for _ in experiments[1:]], threads=threads)
     if models[0].checkpoint_ is not None:
         save_trainer_state(saved_state, models[0].checkpoint_)
         _say(progress, f"[{position}] interrupted at step {models[0].checkpoint_['meta']['global_step']}; "
@@ -260,7 +260,7 @@ def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | No
     tasks = [(None, check_gradients, (data_dir,), {"seed": seed, "position": f"1/{total}", "progress": progress})]
     tasks = tasks[:int(gradient_check)] + [
         ("group", run_group, (group, runs_dir, data_dir),
-         {"position": f"{i + first}/{total}", "progress": progress,
+         {"position": f"{i + first}/{total}", "progress": progress, "threads": max(1, (os.cpu_count() or 1) // jobs),
           "progress_bar": jobs == 1 and progress and sys.stderr.isatty()})
         for i, group in enumerate(groups)]
     if jobs == 1:

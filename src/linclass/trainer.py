@@ -7,11 +7,14 @@ ends bit for bit where it would have ended alone.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
+import os
 import math
 import signal
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -31,6 +34,9 @@ class TrainingDiverged(LinclassError):
 # A mean cross-entropy this large means the true classes get probabilities below e^-10000:
 # the steps overshoot (linear models never overflow with a stable loss, they only blow up).
 DEFAULT_MAX_LOSS = 1e4
+# Validation passes multiply in blocks of this many rows (one BLAS thread each), so their
+# results do not depend on how many threads share the blocks.
+VALIDATION_BLOCK_ROWS = 2048
 
 
 def _check_positive_int(name: str, value) -> int:
@@ -114,7 +120,7 @@ class Trainer:
     def __init__(self, *, learning_rate: float = 0.01, batch_size: int = 128, max_epochs: int = 50,
                  shuffle: bool = True, seed: int | None = 0, validations_per_epoch: int = 5,
                  callbacks: list[Callback] | tuple = (), max_loss: float | None = DEFAULT_MAX_LOSS,
-                 stop_event: threading.Event | None = None, blas_threads: int | None = 1):
+                 stop_event: threading.Event | None = None, threads: int | None = None):
         self.learning_rate = float(learning_rate) if _is_number(learning_rate) else learning_rate
         if not _is_number(learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
             raise LinclassError(f"learning_rate must be a finite number > 0; got {learning_rate!r}.")
@@ -126,10 +132,10 @@ class Trainer:
         self.max_loss = math.inf if max_loss is None else float(max_loss)
         # Set (e.g. by stop_on_signals) to end training after the current step, resumably.
         self.stop_event = stop_event if stop_event is not None else threading.Event()
-        # A matrix product's last bits depend on the BLAS thread count; one thread everywhere makes
-        # results identical on every machine. None keeps the caller's threads for validation passes
-        # (faster on many cores; the steps' small products always use one thread).
-        self.blas_threads = None if blas_threads is None else _check_positive_int("blas_threads", blas_threads)
+        # Threads for the validation passes (None: one per core). BLAS itself always runs on one
+        # thread, because a product's last bits depend on its thread count; the passes are split
+        # into fixed row blocks instead, so the results are the same for any number of threads.
+        self.threads = os.cpu_count() or 1 if threads is None else _check_positive_int("threads", threads)
         self.lanes: list[_Lane] = []
 
     @property
@@ -210,13 +216,10 @@ class Trainer:
                 callback.on_train_begin(lane)
 
     def _train(self) -> None:
-        blas = _blas_controller()
-        ambient = blas.info()[0]["num_threads"] if blas.info() else None
-        self.validation_threads = self.blas_threads or ambient
+        pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        self._map = pool.map if pool is not None else map
         try:
-            # The steps' products are far too small to gain from threads; on a busy machine
-            # BLAS threads only spin and wait.
-            with blas.limit(limits=1, user_api="blas"):
+            with _blas_controller().limit(limits=1, user_api="blas"), pool or contextlib.nullcontext():
                 self._loop()
             for lane in self.lanes:
                 lane.completed = not lane.interrupted
@@ -302,6 +305,8 @@ class Trainer:
             lane.grad = np.empty((X.shape[1], K), dtype=X.dtype)
             lane.step_callbacks = [c for c in lane.callbacks if type(c).on_step_end is not Callback.on_step_end]
         active = [lane for lane in lanes if not lane.stop_training]
+        if len(active) < len(lanes):
+            W_all, logits_all = self._compact(active)
 
         while self.epoch < self.max_epochs:
             if self.batch_index == 0:
@@ -339,12 +344,29 @@ class Trainer:
                     active = [lane for lane in active if not lane.stop_training]
                     if not active:
                         return
+                    W_all, logits_all = self._compact(active)
                 if self.stop_event.is_set():
                     for lane in active:
                         lane.interrupted = True
                     return
             self.batch_index = 0
             self.epoch += 1
+
+    def _compact(self, active: list[_Lane]) -> tuple[np.ndarray, np.ndarray]:
+        """Keep only the active models' columns in the shared weights, so stopped ones cost nothing.
+
+        Returns the new shared weights and a matching forward-product buffer.
+        """
+        K = active[0].model.n_outputs
+        W_all = np.empty((self.weights_all.shape[0], K * len(active)), dtype=self.weights_all.dtype)
+        for lane in self.lanes:
+            if lane not in active:
+                lane.model.weights_ = lane.model.weights_.copy()  # frozen: detach from the shared array
+        for i, lane in enumerate(active):
+            W_all[:, i * K:(i + 1) * K] = lane.model.weights_
+            lane.model.weights_, lane.columns = W_all[:, i * K:(i + 1) * K], slice(i * K, (i + 1) * K)
+        self.weights_all = W_all
+        return W_all, np.empty((self.batch_size, W_all.shape[1]), dtype=W_all.dtype)
 
     def _diverged(self, lane: _Lane, loss: float) -> None:
         lane.model.history_ = lane.history
@@ -359,16 +381,15 @@ class Trainer:
 
     def _validate(self, step: int, lanes: list[_Lane]) -> None:
         W_all, n_train = self.weights_all, len(self.X)
-        with _blas_controller().limit(limits=self.validation_threads, user_api="blas"):
-            if self.X_joined is not None:
-                all_logits = self.X_joined @ W_all
-                train_logits, val_logits = all_logits[:n_train], all_logits[n_train:]
-            else:
-                train_logits = self.X @ W_all
-                val_logits = self.X_val @ W_all if self.X_val is not None else None
+        if self.X_joined is not None:
+            all_logits = self._product(self.X_joined, W_all)
+            train_logits, val_logits = all_logits[:n_train], all_logits[n_train:]
+        else:
+            train_logits = self._product(self.X, W_all)
+            val_logits = self._product(self.X_val, W_all) if self.X_val is not None else None
         stats = softmax_cross_entropy_and_accuracy if self.targets.shape[1] > 1 else binary_cross_entropy_and_accuracy
         for lane in lanes:
-            columns = lane.columns if len(self.lanes) > 1 else slice(None)
+            columns = lane.columns if W_all.shape[1] > lane.model.n_outputs else slice(None)
             logs = {}
             logs["train_loss"], logs["train_accuracy"] = stats(np.ascontiguousarray(train_logits[:, columns]), self.y)
             if val_logits is not None:
@@ -381,6 +402,19 @@ class Trainer:
                 callback.on_validation_end(lane, step, logs)
             if lane.stop_training and not was_stopping and lane.early_stopping is not None:
                 lane.stopped_early = StopInfo(step=step, epoch=self.epoch)
+
+
+    def _product(self, X: np.ndarray, W: np.ndarray) -> np.ndarray:
+        """X @ W in fixed blocks of rows, spread over the trainer's threads (same bits for any count)."""
+        out = np.empty((len(X), W.shape[1]), dtype=W.dtype)
+
+        def block(start: int) -> None:
+            stop = start + VALIDATION_BLOCK_ROWS
+            np.matmul(X[start:stop], W, out=out[start:stop])
+
+        for _ in self._map(block, range(0, len(X), VALIDATION_BLOCK_ROWS)):
+            pass
+        return out
 
 
 def _array_name(name: str, lane: int) -> str:
