@@ -44,6 +44,14 @@ class History:
                    {int(k): {m: float(x) for m, x in v.items()} for k, v in data["validation"].items()})
 
 
+@dataclass
+class StopInfo:
+    """Where early stopping fired: the global step and the 0-based epoch."""
+
+    step: int
+    epoch: int
+
+
 class Callback:
     """Hooks the trainer calls; a callback may set trainer.stop_training = True."""
 

@@ -155,7 +155,7 @@ def _train_into(args, config, resume_from, replace: bool = False) -> int:
     from .data import load_mnist
     from .experiment import make_split, summarize, train
     from .runs import atomic_dir, save_checkpoint, save_run
-    from .trainer import stop_on_signals
+    from .checkpoint import stop_on_signals
 
     out = Path(args.out)
     # From here on a first Ctrl-C or SIGTERM lets the current step finish and saves a checkpoint.

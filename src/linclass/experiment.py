@@ -103,7 +103,7 @@ def train(config: RunConfig, split: Split, callbacks: list[Callback] = (), *,
           resume_from: dict | None = None, stop_event=None) -> LinearClassifier:
     """Train a fresh model as config says on split, or continue an interrupted one (resume_from).
 
-    When stop_event (see trainer.stop_on_signals) is set, training ends after the current step;
+    When stop_event (see checkpoint.stop_on_signals) is set, training ends after the current step;
     the model then has interrupted_ = True and checkpoint_ for a later resume. Sets wall_seconds_.
     """
     config = config.resolved()

@@ -23,7 +23,7 @@ from .experiment import DTYPES
 from .reproduce import (BLAS_THREADS, LAMBDAS, TASKS, Result, effective_jobs, group_experiments,
                         load_finished, plan_experiments, run_all)
 from .runs import atomic_dir, atomic_file, write_json
-from .trainer import stop_on_signals
+from .checkpoint import stop_on_signals
 
 def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0, dtype: str = "float64",
               jobs: int = 1, force: bool = False, data_dir: str | None = None, progress: bool = True,

@@ -12,15 +12,13 @@ import copy
 import functools
 import os
 import math
-import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
 
 import numpy as np
 
-from .callbacks import METRIC_NAMES, Callback, EarlyStopping, History
+from .callbacks import METRIC_NAMES, Callback, EarlyStopping, History, StopInfo
+from .checkpoint import capture_state, restore_state
 from .errors import LinclassError
 from .losses import (add_l2_gradient, binary_cross_entropy_and_accuracy,
                      softmax_cross_entropy_and_accuracy)
@@ -57,36 +55,6 @@ def _joined_rows(A: np.ndarray, B: np.ndarray) -> np.ndarray | None:
     if offset or B.__array_interface__["data"][0] != A.__array_interface__["data"][0] + A.shape[0] * row_bytes:
         return None
     return base[start:start + A.shape[0] + B.shape[0]]
-
-
-@dataclass
-class StopInfo:
-    """Where early stopping fired: the global step and the 0-based epoch."""
-
-    step: int
-    epoch: int
-
-
-@contextmanager
-def stop_on_signals(signals=(signal.SIGINT, signal.SIGTERM)):
-    """Yield an Event that SIGINT/SIGTERM set instead of stopping the process; a second signal
-    raises KeyboardInterrupt at once. Pass the event to Trainer(stop_event=...)."""
-    event = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield event
-        return
-
-    def request_stop(signum, frame):
-        if event.is_set():
-            raise KeyboardInterrupt
-        event.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in signals}
-    try:
-        yield event
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 class _Lane:
@@ -231,6 +199,13 @@ class Trainer:
                     callback.on_train_end(lane)
                 self._publish(lane)
 
+    def checkpoint(self) -> dict:
+        """The complete state of an interrupted run, for fit/fit_many(resume_from=...)."""
+        return capture_state(self)
+
+    def _restore(self, state: dict) -> None:
+        restore_state(self, state)
+
     def _publish(self, lane: _Lane) -> None:
         model, stopper = lane.model, lane.early_stopping
         model.history_ = lane.history
@@ -242,52 +217,6 @@ class Trainer:
         model.interrupted_ = lane.interrupted
 
     # -- interrupt and resume
-
-    def checkpoint(self) -> dict:
-        """The complete state of an interrupted run, to pass to fit/fit_many(resume_from=...).
-
-        {"meta": JSON-able dict, "arrays": {name: array}, "histories": [History per model]};
-        the first model's arrays are "weights" and "best_weights", the others' carry "_<i>".
-        """
-        meta = {"epoch": self.epoch, "batch_index": self.batch_index, "global_step": self.global_step,
-                "rng_state": self.rng.bit_generator.state, "lanes": []}
-        arrays = {"order": self.order if self.order is not None else np.empty(0, dtype=np.int64)}
-        for i, lane in enumerate(self.lanes):
-            lane_meta = {"last_logs": lane.last_logs, "stop_training": lane.stop_training,
-                         "stopped_early": None if lane.stopped_early is None else vars(lane.stopped_early)}
-            arrays[_array_name("weights", i)] = lane.model.weights_.copy()
-            stopper = lane.early_stopping
-            if stopper is not None:
-                state = stopper.state_dict()
-                best = state.pop("best_weights")
-                if best is not None:
-                    arrays[_array_name("best_weights", i)] = best
-                lane_meta["early_stopping"] = state
-            meta["lanes"].append(lane_meta)
-        return {"meta": meta, "arrays": arrays, "histories": [lane.history for lane in self.lanes]}
-
-    def _restore(self, state: dict) -> None:
-        meta, arrays = state["meta"], state["arrays"]
-        if len(meta["lanes"]) != len(self.lanes):
-            raise LinclassError(f"the checkpoint holds {len(meta['lanes'])} models, this run {len(self.lanes)}; "
-                                "is it another run?")
-        self.epoch, self.batch_index = int(meta["epoch"]), int(meta["batch_index"])
-        self.global_step = int(meta["global_step"])
-        self.rng.bit_generator.state = meta["rng_state"]
-        self.order = arrays["order"] if arrays["order"].size else None
-        for i, (lane, lane_meta, history) in enumerate(zip(self.lanes, meta["lanes"], state["histories"])):
-            W = arrays[_array_name("weights", i)]
-            if W.shape != lane.model.weights_.shape or W.dtype != lane.model.weights_.dtype:
-                raise LinclassError(f"checkpoint weights are {W.dtype} {W.shape}, the run needs "
-                                    f"{lane.model.weights_.dtype} {lane.model.weights_.shape}; is it another run?")
-            lane.model.weights_[...] = W
-            lane.last_logs, lane.stop_training = lane_meta["last_logs"], bool(lane_meta["stop_training"])
-            lane.stopped_early = StopInfo(**lane_meta["stopped_early"]) if lane_meta["stopped_early"] else None
-            lane.history = history
-            stopper = lane.early_stopping
-            if stopper is not None:
-                stopper.load_state_dict({**lane_meta["early_stopping"],
-                                         "best_weights": arrays.get(_array_name("best_weights", i))})
 
     def _loop(self) -> None:
         X, T, batch_size, learning_rate = self.X, self.targets, self.batch_size, self.learning_rate
@@ -415,10 +344,6 @@ class Trainer:
         for _ in self._map(block, range(0, len(X), VALIDATION_BLOCK_ROWS)):
             pass
         return out
-
-
-def _array_name(name: str, lane: int) -> str:
-    return name if lane == 0 else f"{name}_{lane}"
 
 
 @functools.cache
