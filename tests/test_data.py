@@ -9,7 +9,8 @@ import struct
 import numpy as np
 import pytest
 
-from linclass.data import MNIST_FILES, load_mnist, read_idx, resolve_data_dir
+from linclass.data import MNIST_FILES, load_mnist, resolve_data_dir
+from linclass.idx import read_idx
 from linclass.errors import LinclassError
 from linclass.preprocess import binary_split, preprocess, ten_class_split
 

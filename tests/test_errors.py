@@ -30,7 +30,8 @@ import pytest
 from linclass import data
 from linclass.callbacks import EarlyStopping
 from linclass.cli import main
-from linclass.data import MNIST_FILES, download_mnist, load_file, load_mnist, read_idx, resolve_data_dir
+from linclass.data import MNIST_FILES, download_mnist, load_file, load_mnist, resolve_data_dir
+from linclass.idx import parse_idx, read_idx
 from linclass.errors import LinclassError
 from linclass.experiment import RunConfig
 from linclass.models import LogisticRegression, SoftmaxRegression
@@ -264,13 +265,13 @@ def test_header_with_overflowing_dimensions_is_rejected_without_allocating():
     # 2**31 * 2**31 * 4 == 2**64: wraps to 0 in int64, so a 16-byte file looked complete.
     header = b"\x00\x00\x08\x03" + struct.pack(">3I", 2**31, 2**31, 4)
     with pytest.raises(LinclassError, match="declares shape"):
-        data.parse_idx(header)
+        parse_idx(header)
     with pytest.raises(LinclassError, match="declares shape"):
-        data.parse_idx(b"\x00\x00\x08\x03" + struct.pack(">3I", 2**32 - 1, 2**32 - 1, 2**32 - 1) + b"\x00" * 64)
+        parse_idx(b"\x00\x00\x08\x03" + struct.pack(">3I", 2**32 - 1, 2**32 - 1, 2**32 - 1) + b"\x00" * 64)
     # Zero images of 3e9 x 3e9 pixels: zero bytes, as declared, but NumPy cannot make that shape.
     with pytest.raises(LinclassError, match="impossible shape"):
-        data.parse_idx(b"\x00\x00\x08\x03" + struct.pack(">3I", 0, 3_036_988_439, 3_037_012_561))
-    assert data.parse_idx(b"\x00\x00\x08\x03" + struct.pack(">3I", 0, 28, 28)).shape == (0, 28, 28)
+        parse_idx(b"\x00\x00\x08\x03" + struct.pack(">3I", 0, 3_036_988_439, 3_037_012_561))
+    assert parse_idx(b"\x00\x00\x08\x03" + struct.pack(">3I", 0, 28, 28)).shape == (0, 28, 28)
 
 
 # ---------------------------------------------------------------- 4. images and labels disagree

@@ -1,7 +1,8 @@
 """linclass: logistic and softmax regression from scratch in NumPy, trained on MNIST."""
 
 from .callbacks import EarlyStopping, History, ProgressBar
-from .data import Mnist, load_mnist, read_idx
+from .data import Mnist, load_mnist
+from .idx import read_idx
 from .errors import LinclassError
 from .gradcheck import max_gradient_difference, numerical_gradient
 from .models import LogisticRegression, SoftmaxRegression

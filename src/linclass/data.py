@@ -1,4 +1,4 @@
-"""MNIST on disk: find the four original files, verify their SHA-256, parse IDX -> uint8 arrays.
+"""MNIST on disk: find the four original files, verify their SHA-256, decode them (idx.py), cache.
 
 Search order: an explicit directory, $LINCLASS_DATA_DIR, the per-user cache; when none holds the
 files, a verified download from a public mirror into the cache. Decoded arrays are cached as .npy
@@ -10,12 +10,9 @@ Every file is written to a temporary name and renamed into place only once compl
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import logging
-import math
 import os
-import struct
 import tempfile
 import zlib
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import LinclassError
+from .idx import decompress, parse_idx, read_bytes
 
 DATA_DIR_ENV = "LINCLASS_DATA_DIR"
 CACHE_DIR_ENV = "LINCLASS_CACHE_DIR"
@@ -79,67 +77,6 @@ class Mnist:
     train_labels: np.ndarray
     test_images: np.ndarray
     test_labels: np.ndarray
-
-
-# ---------------------------------------------------------------- IDX format
-
-_IDX_DTYPES = {0x08: np.uint8}
-
-
-def parse_idx(payload: bytes, source: str = "IDX data") -> np.ndarray:
-    """Decode an uncompressed IDX payload into a uint8 array of the shape its header gives."""
-    if len(payload) < 4:
-        raise LinclassError(f"{source}: too short to be an IDX file ({len(payload)} bytes).")
-    zero, dtype_code, ndim = payload[0:2], payload[2], payload[3]
-    if zero != b"\x00\x00" or dtype_code not in _IDX_DTYPES or not 1 <= ndim <= 3:
-        raise LinclassError(
-            f"{source}: bad IDX magic number 0x{payload[:4].hex()} "
-            "(expected 0x00000801 or 0x00000803 for unsigned bytes); is this an MNIST file?"
-        )
-    header_size = 4 + 4 * ndim
-    if len(payload) < header_size:
-        raise LinclassError(f"{source}: IDX header is truncated ({len(payload)} bytes).")
-    shape = struct.unpack(f">{ndim}I", payload[4:header_size])
-    expected = header_size + math.prod(shape)  # Python ints: a huge declared shape cannot overflow
-    if len(payload) != expected:
-        raise LinclassError(
-            f"{source}: IDX header declares shape {shape} ({expected} bytes) "
-            f"but the payload has {len(payload)} bytes; the file is truncated or damaged."
-        )
-    try:
-        return np.frombuffer(payload, dtype=np.uint8, offset=header_size).reshape(shape)
-    except ValueError as exc:  # e.g. (0, 2**31, 2**31): no bytes, yet too large a shape for NumPy
-        raise LinclassError(
-            f"{source}: IDX header declares an impossible shape {shape}; the file is damaged."
-        ) from exc
-
-
-def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read an IDX file, gzip-compressed (by its magic bytes) or raw, into a uint8 array."""
-    path = Path(path)
-    data = _read_bytes(path)
-    return parse_idx(_decompress(data, path), source=str(path))
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise LinclassError(f"cannot read {path}: {exc.strerror}; check the path.") from exc
-
-
-def _decompress(data: bytes, path: Path) -> bytes:
-    if data[:2] != b"\x1f\x8b":
-        if path.suffix == ".gz":
-            found = f"it starts with 0x{data[:4].hex()}" if data else "it is empty"
-            raise LinclassError(f"{path}: not a gzip file ({found}); replace it with the original .gz file.")
-        return data
-    try:
-        return gzip.decompress(data)
-    except (EOFError, OSError, zlib.error) as exc:
-        raise LinclassError(
-            f"{path}: damaged or truncated gzip file ({exc}); delete it and download it again."
-        ) from exc
 
 
 # ---------------------------------------------------------------- finding and verifying files
@@ -260,7 +197,7 @@ def _short_reason(exc: Exception) -> str:
 
 
 def _verified_bytes(path: Path, spec: MnistFile) -> tuple[bytes, str]:
-    data = _read_bytes(path)
+    data = read_bytes(path)
     expected = spec.gz_sha256 if path.suffix == ".gz" else spec.raw_sha256
     found = sha256_of(data)
     if found != expected:
@@ -314,7 +251,7 @@ def load_file(path: Path, spec: MnistFile, cache_dir: Path | None) -> np.ndarray
                 return array
             with contextlib.suppress(OSError):
                 candidate.unlink()  # damaged: never trusted, rewritten below
-    array = parse_idx(_decompress(data, path), source=str(path))
+    array = parse_idx(decompress(data, path), source=str(path))
     check_shape(array, spec, path)
     if decoded_dir is not None:
         with contextlib.suppress(OSError):  # an unwritable cache only costs speed
