@@ -14,24 +14,22 @@ DEFAULT_RUN_DIR = "runs/latest"
 DEFAULT_REPRODUCE_DIR = "reproduce"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
+def _int_in(low: int, high: float, what: str):
+    """An argparse type: an integer in [low, high], described as `what` in errors."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
+_positive_int = _int_in(1, math.inf, "an integer >= 1")
+_non_negative_int = _int_in(0, math.inf, "an integer >= 0")
+_digit = _int_in(0, 9, "a digit 0-9")
 
 
 def _finite_float(minimum: float, inclusive: bool):
@@ -45,16 +43,6 @@ def _finite_float(minimum: float, inclusive: bool):
             raise argparse.ArgumentTypeError(f"expected a finite number {relation} {minimum:g}, got {text!r}")
         return value
     return parse
-
-
-def _digit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a digit 0-9, got {text!r}") from None
-    if not 0 <= value <= 9:
-        raise argparse.ArgumentTypeError(f"expected a digit 0-9, got {value}")
-    return value
 
 
 class OneLineParser(argparse.ArgumentParser):
