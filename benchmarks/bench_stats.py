@@ -130,6 +130,9 @@ def write_json(path: Path, data: dict) -> None:
         with os.fdopen(fd, "w") as handle:
             json.dump(data, handle, indent=1, allow_nan=False, default=_jsonable)
             handle.write("\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; a results file is for everyone to read
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
