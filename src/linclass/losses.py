@@ -30,14 +30,18 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def binary_cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
-    """Mean of -[y log s(z) + (1 - y) log(1 - s(z))] for logits z (N,) or (N, 1) and y (N,) in {0, 1}.
+def binary_cross_entropies(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """-[y log s(z) + (1 - y) log(1 - s(z))] per row, for logits z (N,) or (N, 1) and y (N,) in {0, 1}.
 
     Written as softplus(z) - y z, which never takes log(0) and never overflows.
     """
     z = logits.reshape(-1)
-    softplus = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
-    return float(np.mean(softplus - y.reshape(-1) * z))
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - y.reshape(-1) * z
+
+
+def binary_cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
+    """Mean binary cross-entropy of logits (N,) or (N, 1) for labels y (N,) in {0, 1}."""
+    return float(np.mean(binary_cross_entropies(logits, y)))
 
 
 def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
@@ -116,22 +120,20 @@ def softmax_loss_and_grad(W: np.ndarray, X: np.ndarray, Y: np.ndarray, l2_streng
     return loss + l2_penalty(W, l2_strength, penalize_bias), grad
 
 
-def softmax_cross_entropy_and_accuracy(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(mean softmax cross-entropy, accuracy of the arg-max) for logits (N, K) and int labels y (N,).
-
-    One pass shares the row maximum between the two; equal to softmax_cross_entropy bit for bit.
-    """
+def softmax_loss_sum_and_hits(logits: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+    """(sum of the softmax cross-entropies, number of correct arg-max predictions) over the rows
+    of logits (N, K) for int labels y (N,); one pass shares the row maximum between the two."""
     rows = np.arange(len(logits))
     predicted = logits.argmax(axis=1)
     top = logits[rows, predicted]
     shifted = np.subtract(logits, top[:, None])
     np.exp(shifted, out=shifted)
     log_sum = top + np.log(shifted.sum(axis=1))
-    loss = float(np.mean(log_sum - logits[rows, y]))
-    return loss, float(np.count_nonzero(predicted == y) / len(y))
+    return float(np.sum(log_sum - logits[rows, y])), int(np.count_nonzero(predicted == y))
 
 
-def binary_cross_entropy_and_accuracy(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(mean binary cross-entropy, accuracy of sigmoid >= 0.5) for logits (N,) or (N, 1) and y (N,)."""
+def binary_loss_sum_and_hits(logits: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+    """(sum of the binary cross-entropies, number of correct predictions, 1 when sigmoid >= 0.5)
+    over logits (N,) or (N, 1) for labels y (N,) in {0, 1}."""
     predicted = sigmoid(logits.reshape(-1)) >= 0.5
-    return binary_cross_entropy(logits, y), float(np.count_nonzero(predicted == y.astype(bool)) / len(y))
+    return float(np.sum(binary_cross_entropies(logits, y))), int(np.count_nonzero(predicted == y.astype(bool)))

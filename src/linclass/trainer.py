@@ -20,8 +20,7 @@ import numpy as np
 from .callbacks import METRIC_NAMES, Callback, EarlyStopping, History, StopInfo
 from .checkpoint import capture_state, restore_state
 from .errors import LinclassError
-from .losses import (add_l2_gradient, binary_cross_entropy_and_accuracy,
-                     softmax_cross_entropy_and_accuracy)
+from .losses import add_l2_gradient, binary_loss_sum_and_hits, softmax_loss_sum_and_hits
 from .models import LinearClassifier, check_features, check_labels
 
 
@@ -41,20 +40,6 @@ def _check_positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise LinclassError(f"{name} must be an integer >= 1; got {value!r}.")
     return int(value)
-
-
-def _joined_rows(A: np.ndarray, B: np.ndarray) -> np.ndarray | None:
-    """A view of [A; B] when B's rows follow A's in one C-contiguous buffer, else None."""
-    base = A.base
-    if base is None or B.base is not base or base.ndim != 2 or not base.flags.c_contiguous:
-        return None
-    if not (A.flags.c_contiguous and B.flags.c_contiguous and A.shape[1] == B.shape[1] == base.shape[1]):
-        return None
-    row_bytes = base.strides[0]
-    start, offset = divmod(A.__array_interface__["data"][0] - base.__array_interface__["data"][0], row_bytes)
-    if offset or B.__array_interface__["data"][0] != A.__array_interface__["data"][0] + A.shape[0] * row_bytes:
-        return None
-    return base[start:start + A.shape[0] + B.shape[0]]
 
 
 class _Lane:
@@ -169,7 +154,12 @@ class Trainer:
         self.batches_per_epoch = len(X) // self.batch_size
         self.validate_every = max(1, self.batches_per_epoch // self.validations_per_epoch)
         self.total_steps = self.max_epochs * self.batches_per_epoch
-        self.X_joined = _joined_rows(X, X_val) if has_val else None
+        # Validation passes work in fixed blocks of rows (training rows, then validation rows).
+        self.validation_blocks = [("train", X[a:a + VALIDATION_BLOCK_ROWS], y[a:a + VALIDATION_BLOCK_ROWS])
+                                  for a in range(0, len(X), VALIDATION_BLOCK_ROWS)]
+        if has_val:
+            self.validation_blocks += [("val", X_val[a:a + VALIDATION_BLOCK_ROWS], y_val[a:a + VALIDATION_BLOCK_ROWS])
+                                       for a in range(0, len(X_val), VALIDATION_BLOCK_ROWS)]
         # All weights live side by side in one (D, models * K) array, so one product serves all.
         K = first.n_outputs
         self.weights_all = np.zeros((X.shape[1], K * len(models)), dtype=X.dtype)
@@ -309,21 +299,33 @@ class Trainer:
             f"Lower the learning rate (now {self.learning_rate:g}).")
 
     def _validate(self, step: int, lanes: list[_Lane]) -> None:
-        W_all, n_train = self.weights_all, len(self.X)
-        if self.X_joined is not None:
-            all_logits = self._product(self.X_joined, W_all)
-            train_logits, val_logits = all_logits[:n_train], all_logits[n_train:]
-        else:
-            train_logits = self._product(self.X, W_all)
-            val_logits = self._product(self.X_val, W_all) if self.X_val is not None else None
-        stats = softmax_cross_entropy_and_accuracy if self.targets.shape[1] > 1 else binary_cross_entropy_and_accuracy
-        for lane in lanes:
-            columns = lane.columns if W_all.shape[1] > lane.model.n_outputs else slice(None)
+        """Loss and accuracy of every active model on the whole training and validation sets.
+
+        Each block of rows is multiplied by all models' weights at once and reduced to per-model
+        sums right away (on the trainer's threads); the sums are then added in block order, so the
+        result does not depend on the number of threads.
+        """
+        W_all = self.weights_all
+        stats = softmax_loss_sum_and_hits if self.targets.shape[1] > 1 else binary_loss_sum_and_hits
+        columns = [lane.columns if len(lanes) > 1 else slice(None) for lane in lanes]
+
+        def block_sums(block):
+            _, X_block, y_block = block
+            logits = X_block @ W_all
+            return [stats(np.ascontiguousarray(logits[:, cols]), y_block) for cols in columns]
+
+        sums = list(self._map(block_sums, self.validation_blocks))
+        sizes = {"train": len(self.X), "val": len(self.X_val) if self.X_val is not None else 0}
+        for i, lane in enumerate(lanes):
+            totals = {"train": [0.0, 0], "val": [0.0, 0]}
+            for (part, _, _), block in zip(self.validation_blocks, sums):
+                totals[part][0] += block[i][0]
+                totals[part][1] += block[i][1]
             logs = {}
-            logs["train_loss"], logs["train_accuracy"] = stats(np.ascontiguousarray(train_logits[:, columns]), self.y)
-            if val_logits is not None:
-                logs["val_loss"], logs["val_accuracy"] = stats(np.ascontiguousarray(val_logits[:, columns]),
-                                                               self.y_val)
+            for part in ("train", "val"):
+                if sizes[part]:
+                    logs[f"{part}_loss"] = totals[part][0] / sizes[part]
+                    logs[f"{part}_accuracy"] = totals[part][1] / sizes[part]
             logs = {name: logs[name] for name in METRIC_NAMES if name in logs}
             lane.history.validation[step] = lane.last_logs = logs
             was_stopping = lane.stop_training
@@ -331,19 +333,6 @@ class Trainer:
                 callback.on_validation_end(lane, step, logs)
             if lane.stop_training and not was_stopping and lane.early_stopping is not None:
                 lane.stopped_early = StopInfo(step=step, epoch=self.epoch)
-
-
-    def _product(self, X: np.ndarray, W: np.ndarray) -> np.ndarray:
-        """X @ W in fixed blocks of rows, spread over the trainer's threads (same bits for any count)."""
-        out = np.empty((len(X), W.shape[1]), dtype=W.dtype)
-
-        def block(start: int) -> None:
-            stop = start + VALIDATION_BLOCK_ROWS
-            np.matmul(X[start:stop], W, out=out[start:stop])
-
-        for _ in self._map(block, range(0, len(X), VALIDATION_BLOCK_ROWS)):
-            pass
-        return out
 
 
 @functools.cache
