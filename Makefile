@@ -11,6 +11,7 @@ export LINCLASS_DATA_DIR ?= $(SHARED_MNIST)
 endif
 
 OUT ?= reproduce
+JOBS ?= 2
 
 .PHONY: test reproduce bench fuzz clean
 
@@ -24,7 +25,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 reproduce: $(STAMP)
-	$(BIN)/linclass reproduce --out $(OUT)
+	$(BIN)/linclass reproduce --out $(OUT) --force --jobs $(JOBS)
 
 # The performance benchmark (benchmarks/bench.py): prints one table, writes
 # benchmarks/results/latest.json. Needs the bench extra (PyTorch CPU, scikit-learn, psutil).
