@@ -215,7 +215,9 @@ def test_train_many_refuses_runs_that_differ_in_more_than_l2(mnist):
 def test_thread_count_does_not_change_a_bit(mnist):
     """Validation passes are split into fixed row blocks, so any number of threads gives the same bits."""
     split = make_split(RunConfig(model="softmax").resolved(), mnist)
-    runs = [SoftmaxRegression().fit(split.X_train, split.y_train, split.X_val, split.y_val,
-                                    trainer=Trainer(max_epochs=1, threads=threads)) for threads in (1, 3)]
+    trainers = [Trainer(max_epochs=1, threads=threads) for threads in (1, 3)]
+    assert [trainer.threads for trainer in trainers] == [1, 3]
+    runs = [SoftmaxRegression().fit(split.X_train, split.y_train, split.X_val, split.y_val, trainer=trainer)
+            for trainer in trainers]
     np.testing.assert_array_equal(runs[0].weights_, runs[1].weights_)
     assert runs[0].history_ == runs[1].history_

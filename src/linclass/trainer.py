@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-import os
 import math
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -88,7 +88,7 @@ class Trainer:
         # Threads for the validation passes (None: one per core). BLAS itself always runs on one
         # thread, because a product's last bits depend on its thread count; the passes are split
         # into fixed row blocks instead, so the results are the same for any number of threads.
-        self.threads = os.cpu_count() or 1 if threads is None else _check_positive_int("threads", threads)
+        self.threads = (os.cpu_count() or 1) if threads is None else _check_positive_int("threads", threads)
         self.lanes: list[_Lane] = []
 
     @property
@@ -110,7 +110,7 @@ class Trainer:
         """
         self._setup([model], [self.callbacks], X, y, X_val, y_val)
         if resume_from is not None:
-            self._restore(resume_from)
+            restore_state(self, resume_from)
         self._train()
         return model.history_
 
@@ -128,7 +128,7 @@ class Trainer:
             callbacks_per_model = [copy.deepcopy(self.callbacks) for _ in models]
         self._setup(list(models), callbacks_per_model, X, y, X_val, y_val)
         if resume_from is not None:
-            self._restore(resume_from)
+            restore_state(self, resume_from)
         self._train()
         return [model.history_ for model in models]
 
@@ -193,9 +193,6 @@ class Trainer:
         """The complete state of an interrupted run, for fit/fit_many(resume_from=...)."""
         return capture_state(self)
 
-    def _restore(self, state: dict) -> None:
-        restore_state(self, state)
-
     def _publish(self, lane: _Lane) -> None:
         model, stopper = lane.model, lane.early_stopping
         model.history_ = lane.history
@@ -205,8 +202,6 @@ class Trainer:
         model.best_metrics_ = stopper.best_logs if stopper is not None else lane.last_logs
         model.best_step_ = stopper.best_step if stopper is not None else None
         model.interrupted_ = lane.interrupted
-
-    # -- interrupt and resume
 
     def _loop(self) -> None:
         X, T, batch_size, learning_rate = self.X, self.targets, self.batch_size, self.learning_rate
@@ -224,6 +219,8 @@ class Trainer:
             lane.grad = np.empty((X.shape[1], K), dtype=X.dtype)
             lane.step_callbacks = [c for c in lane.callbacks if type(c).on_step_end is not Callback.on_step_end]
         active = [lane for lane in lanes if not lane.stop_training]
+        if not active:
+            return
         if len(active) < len(lanes):
             W_all, logits_all = self._compact(active)
 
