@@ -125,6 +125,8 @@ def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | Non
 
     titles = ", ".join(e.title for e in experiments)
     stop_event = stop_event if stop_event is not None else _worker_stop_event
+    if stop_event is not None and stop_event.is_set():
+        return None  # stopping: a group not yet started is left for --resume
     # An interrupted group leaves its trainer state here; a resumed reproduction continues from it.
     saved_state = Path(runs_dir) / (".checkpoint-" + "+".join(e.name for e in experiments))
     resume_from = load_trainer_state(saved_state) if (saved_state / "checkpoint.json").is_file() else None
@@ -278,7 +280,8 @@ def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | No
     worker_stop = context.Event()
     with context.Pool(jobs, initializer=_init_worker, initargs=(worker_stop,)) as pool:
         pending = pool.imap_unordered(_call, tasks)
-        return _collect(_until_stopped(pending, len(tasks), stop_event, worker_stop), experiments)
+        n_groups = sum(1 for name, *_ in tasks if name is not None)
+        return _collect(_until_stopped(pending, len(tasks), n_groups, stop_event, worker_stop), experiments)
 
 
 _worker_stop_event = None
@@ -290,23 +293,26 @@ def _init_worker(stop_event) -> None:
     _worker_stop_event = stop_event
 
 
-def _until_stopped(pending, count: int, stop_event, worker_stop, grace_seconds: float = 5.0):
-    """Yield the pool's results as they come; once stop_event is set, tell the workers to stop
-    and take what they hand back within grace_seconds."""
+def _until_stopped(pending, count: int, n_groups: int, stop_event, worker_stop, grace_seconds: float = 5.0):
+    """Yield the pool's (name, result) pairs as they come. Once stop_event is set, tell the workers
+    to stop and wait (at most grace_seconds) only for the training groups, which save their state;
+    the gradient check is not waited for: a resumed reproduction runs it again."""
     from multiprocessing import TimeoutError as PoolTimeout
 
-    received, deadline = 0, None
+    received, groups_received, deadline = 0, 0, None
     while received < count:
         if stop_event.is_set() and deadline is None:
             worker_stop.set()
             deadline = time.monotonic() + grace_seconds
-        if deadline is not None and time.monotonic() > deadline:
+        if deadline is not None and (groups_received == n_groups or time.monotonic() > deadline):
             return
         try:
-            yield pending.next(timeout=0.05)
+            name, result = pending.next(timeout=0.05)
         except PoolTimeout:
             continue
         received += 1
+        groups_received += name is not None
+        yield name, result
 
 
 def load_finished(runs_dir: Path, experiments: list[Experiment]) -> dict[str, Result]:
