@@ -55,3 +55,14 @@ def test_console_script_reports_bad_data_dir_in_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "does not exist" in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_no_early_stopping_keeps_and_reports_the_final_weights(tmp_path, mnist_dir, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--model", "logistic", "--digits", "7", "1", "--no-early-stopping", "--epochs", "2",
+                 "--no-progress", "--data-dir", str(mnist_dir), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "without early stopping" in printed and "final (kept)" in printed and "best" not in printed
+    config = json.loads((out / "config.json").read_text())
+    assert config["patience"] is None and config["digits"] == [7, 1]
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 2 * (4374 // 128)

@@ -171,13 +171,17 @@ def _train_into(args, config, resume_from, replace: bool = False) -> int:
 
 def _print_run(config, summary: dict) -> None:
     stop = summary["early_stop"]
-    if stop is None:
+    if config.patience is None:
+        print(f"trained {summary['steps']} steps without early stopping; the final weights are kept")
+    elif stop is None:
         print(f"trained {summary['steps']} steps; early stopping did not fire")
     else:
         print(f"early stopping fired at step {stop['step']} (epoch {stop['epoch']}, 0-based)")
     if "wall_seconds" in summary:
         print(f"wall time {summary['wall_seconds']:.2f} s")
-    for label, key in (("at stop", "at_stop"), (f"best (step {summary['best_step']}, kept)", "best")):
+    rows = [("final (kept)", "at_stop")] if config.patience is None else [
+        ("at stop", "at_stop"), (f"best (step {summary['best_step']}, kept)", "best")]
+    for label, key in rows:
         metrics = summary[key]
         if metrics:
             print(f"{label:>24}: " + ", ".join(f"{name} {value:.4f}" for name, value in metrics.items()))
