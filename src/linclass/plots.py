@@ -31,10 +31,13 @@ def save_figure(fig, folder: Path, stem: str) -> str:
     """Write folder/stem.png (120 dpi) and folder/stem.svg; returns 'figures/stem.png'-style path."""
     import matplotlib
 
+    from .runs import atomic_file
+
     folder.mkdir(parents=True, exist_ok=True)
-    fig.savefig(folder / f"{stem}.png", dpi=120, metadata={"Software": None})
-    with matplotlib.rc_context({"svg.hashsalt": stem}):  # fixed ids instead of random ones
-        fig.savefig(folder / f"{stem}.svg", metadata={"Date": None})
+    with atomic_file(folder / f"{stem}.png") as handle:
+        fig.savefig(handle, format="png", dpi=120, metadata={"Software": None})
+    with matplotlib.rc_context({"svg.hashsalt": stem}), atomic_file(folder / f"{stem}.svg") as handle:
+        fig.savefig(handle, format="svg", metadata={"Date": None})  # fixed ids instead of random ones
     return f"{folder.name}/{stem}.png"
 
 
