@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .callbacks import History
+from .runs import atomic_file
 
 STEP_LABEL = "training step (mini-batches of 128 images)"
 LOSS_LABEL = "cross-entropy loss (nats)"
@@ -30,8 +31,6 @@ def _figure(width: float = 7.5, height: float = 4.6, layout: str | None = "const
 def save_figure(fig, folder: Path, stem: str) -> str:
     """Write folder/stem.png (120 dpi) and folder/stem.svg; returns 'figures/stem.png'-style path."""
     import matplotlib
-
-    from .runs import atomic_file
 
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_file(folder / f"{stem}.png") as handle:
