@@ -201,18 +201,23 @@ def _quiet():
     return context
 
 
-def fit_lbfgs(data: dict, max_iter: int = LBFGS_MAX_ITER) -> dict:
-    from sklearn.linear_model import LogisticRegression
-
+def _timed_fit(model, data: dict) -> float:
+    """Seconds of model.fit on the training data, with scikit-learn's warnings silenced."""
     context = _quiet()
     try:
-        model = LogisticRegression(C=LBFGS_C, solver="lbfgs", max_iter=max_iter)
         gc.collect()
         started = time.perf_counter()
         model.fit(data["X_train"], data["y_train"])
-        seconds = time.perf_counter() - started
+        return time.perf_counter() - started
     finally:
         context.__exit__(None, None, None)
+
+
+def fit_lbfgs(data: dict, max_iter: int = LBFGS_MAX_ITER) -> dict:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=LBFGS_C, solver="lbfgs", max_iter=max_iter)
+    seconds = _timed_fit(model, data)
     n_iter = int(np.max(model.n_iter_))
     return {"seconds": seconds, "val_accuracy": float(model.score(data["X_val"], data["y_val"])),
             "n_iter": n_iter, "converged": n_iter < max_iter}
@@ -245,15 +250,8 @@ def fit_sgd(data: dict) -> dict:
     """SGDClassifier(loss='log_loss') with its defaults (one-vs-rest, alpha 1e-4, optimal schedule)."""
     from sklearn.linear_model import SGDClassifier
 
-    context = _quiet()
-    try:
-        model = SGDClassifier(loss="log_loss", random_state=SEED)
-        gc.collect()
-        started = time.perf_counter()
-        model.fit(data["X_train"], data["y_train"])
-        seconds = time.perf_counter() - started
-    finally:
-        context.__exit__(None, None, None)
+    model = SGDClassifier(loss="log_loss", random_state=SEED)
+    seconds = _timed_fit(model, data)
     return {"seconds": seconds, "val_accuracy": float(model.score(data["X_val"], data["y_val"])),
             "n_iter": int(model.n_iter_)}
 
