@@ -92,7 +92,7 @@ def linclass_split(mnist, dtype) -> tuple[object, float]:
 def run_linclass(split, max_epochs: int = EPOCHS) -> dict:
     """SoftmaxRegression on the split through the public API: 50 epochs, no early stopping."""
     from linclass import SoftmaxRegression, Trainer
-    from linclass.callbacks import Callback
+    from linclass.training import Callback
 
     class ValidationClock(Callback):
         """Stamps each validation with perf_counter; only on_validation_end, so no per-step cost."""

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from linclass.data import MNIST_FILES, load_mnist, resolve_data_dir
-from linclass.idx import read_idx
+from linclass.data.idx import read_idx
 from linclass.errors import LinclassError
 from linclass.preprocess import binary_split, preprocess, ten_class_split
 

@@ -27,16 +27,18 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from linclass import data
-from linclass.callbacks import EarlyStopping
+from linclass.data import download as data
+from linclass.training import EarlyStopping
 from linclass.cli import main
-from linclass.data import MNIST_FILES, download_mnist, load_file, load_mnist, resolve_data_dir
-from linclass.idx import parse_idx, read_idx
+from linclass.data import MNIST_FILES, load_mnist, resolve_data_dir
+from linclass.data.cache import load_file
+from linclass.data.download import download_mnist
+from linclass.data.idx import parse_idx, read_idx
 from linclass.errors import LinclassError
-from linclass.experiment import RunConfig
+from linclass.runs import RunConfig
 from linclass.models import LogisticRegression, SoftmaxRegression
 from linclass.preprocess import binary_split, one_hot, preprocess, ten_class_split
-from linclass.trainer import Trainer
+from linclass.training import Trainer
 
 
 def test_linclass_error_is_a_value_error():
@@ -914,7 +916,7 @@ def test_interrupted_cache_write_leaves_nothing(fresh_cache, mnist_dir, monkeypa
         handle.write(b"\x93NUMPY partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(data.np, "save", crash)
+    monkeypatch.setattr(np, "save", crash)
     with pytest.raises(KeyboardInterrupt):
         load_mnist(mnist_dir)
     assert list((fresh_cache / "decoded").iterdir()) == []
@@ -1012,7 +1014,7 @@ class _SlowHandler(_QuietHandler):
 _DOWNLOADER = """
 import sys
 from pathlib import Path
-from linclass.data import download_mnist
+from linclass.data.download import download_mnist
 download_mnist(Path(sys.argv[1]), mirrors=(sys.argv[2],), progress=False)
 """
 

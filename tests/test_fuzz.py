@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 
 from linclass import losses
 from linclass.data import MNIST_FILES
-from linclass.idx import parse_idx, read_idx
+from linclass.data.idx import parse_idx, read_idx
 from linclass.errors import LinclassError
 from linclass.models import LogisticRegression, SoftmaxRegression
 from linclass.preprocess import one_hot, preprocess

@@ -8,12 +8,12 @@ import re
 import numpy as np
 import pytest
 
-from linclass.callbacks import History
+from linclass.training import History
 from linclass.cli import main
-from linclass.experiment import RunConfig, make_split, summarize, train
-from linclass.findings import local_spikes, shuffle_spikes, zoom_limits
-from linclass.plots import windowed_mean
-from linclass.reproduce import parse_tasks
+from linclass.runs import RunConfig, make_split, summarize, train
+from linclass.report.findings import local_spikes, shuffle_spikes, zoom_limits
+from linclass.report.figures import windowed_mean
+from linclass.report import parse_tasks
 from linclass.runs import load_run
 
 REDUCED_EPOCHS = 2

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from linclass.callbacks import Callback, EarlyStopping
+from linclass.training import Callback, EarlyStopping
 from linclass.errors import LinclassError
-from linclass.experiment import RunConfig, make_split, summarize, train
+from linclass.runs import RunConfig, make_split, summarize, train
 from linclass.models import LogisticRegression, SoftmaxRegression
-from linclass.trainer import Trainer, TrainingDiverged
+from linclass.training import Trainer, TrainingDiverged
 
 
 def toy_problem(n=64, seed=0):
@@ -205,7 +205,7 @@ def test_lock_step_sweep_matches_separate_runs_bit_for_bit(mnist):
 
 
 def test_train_many_refuses_runs_that_differ_in_more_than_l2(mnist):
-    from linclass.experiment import train_many
+    from linclass.runs import train_many
 
     split = make_split(RunConfig(model="softmax").resolved(), mnist)
     with pytest.raises(LinclassError, match="differ only in l2"):

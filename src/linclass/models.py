@@ -5,36 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import losses
+from ._validation import check_features, check_labels
 from .errors import LinclassError
 from .preprocess import one_hot
-
-
-def check_features(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
-    """X must be a finite floating (N, D) array, with D == n_features when given."""
-    if not isinstance(X, np.ndarray):
-        raise LinclassError(f"{name} must be a NumPy array; got {type(X).__name__}.")
-    if X.ndim != 2 or 0 in X.shape:
-        raise LinclassError(f"{name} must be a non-empty (N, D) array; got shape {X.shape}.")
-    if X.dtype not in (np.float32, np.float64):
-        raise LinclassError(f"{name} must be float32 or float64; got {X.dtype}. Use linclass.preprocess(images).")
-    if n_features is not None and X.shape[1] != n_features:
-        raise LinclassError(f"{name} has {X.shape[1]} features; the model expects {n_features} "
-                            "(784 pixels + 1 bias, as made by linclass.preprocess).")
-    if not np.isfinite(X).all():
-        raise LinclassError(f"{name} contains NaN or infinity; clean the input first.")
-    return X
-
-
-def check_labels(y, n_rows: int, n_classes: int, name: str = "y") -> np.ndarray:
-    """y must be (N,) integers in [0, n_classes) with N == n_rows."""
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != n_rows:
-        raise LinclassError(f"{name} must have shape ({n_rows},) to match X; got {y.shape}.")
-    if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.bool_)):
-        raise LinclassError(f"{name} must hold integer labels; got dtype {y.dtype}.")
-    if len(y) and (y.min() < 0 or y.max() >= n_classes):
-        raise LinclassError(f"{name} must be in [0, {n_classes}); got values {y.min()} to {y.max()}.")
-    return y.astype(np.int64, copy=False)
+from .training import Trainer
 
 
 class LinearClassifier:
@@ -80,8 +54,6 @@ class LinearClassifier:
 
     def fit(self, X, y, X_val=None, y_val=None, *, trainer=None):
         """Train on X (N, D), y (N,) with mini-batch SGD; validate on X_val, y_val if given."""
-        from .trainer import Trainer  # deferred: trainer imports this module
-
         trainer = trainer if trainer is not None else Trainer()
         trainer.fit(self, X, y, X_val, y_val)
         return self

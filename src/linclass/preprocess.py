@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._validation import check_count, validate_digits
 from .data import Mnist
 from .errors import LinclassError
 
@@ -69,11 +69,6 @@ def _stacked(train_images, val_images, dtype) -> tuple[np.ndarray, np.ndarray]:
     return X[:n_train], X[n_train:]
 
 
-def _check_count(name: str, value: int, available: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= available:
-        raise LinclassError(f"{name} must be between 1 and {available}; got {value!r}.")
-
-
 def binary_split(mnist: Mnist, digits: tuple[int, int] = (2, 3), *, n_train: int = 20000,
                  n_val: int = 10000, dtype=np.float64) -> Split:
     """The report's two-digit task: target 1 for digits[0], 0 for digits[1].
@@ -82,8 +77,8 @@ def binary_split(mnist: Mnist, digits: tuple[int, int] = (2, 3), *, n_train: int
     from the first n_val test images.
     """
     first, second = validate_digits(digits)
-    _check_count("n_train", n_train, len(mnist.train_images))
-    _check_count("n_val", n_val, len(mnist.test_images))
+    check_count("n_train", n_train, len(mnist.train_images))
+    check_count("n_val", n_val, len(mnist.test_images))
 
     def select(images, labels, count):
         images, labels = images[:count], labels[:count]
@@ -106,24 +101,9 @@ def binary_split(mnist: Mnist, digits: tuple[int, int] = (2, 3), *, n_train: int
 def ten_class_split(mnist: Mnist, *, n_train: int = 20000, n_val: int = 10000,
                     dtype=np.float64) -> Split:
     """The report's ten-digit task: the first n_train training images, n_val test images as validation."""
-    _check_count("n_train", n_train, len(mnist.train_images))
-    _check_count("n_val", n_val, len(mnist.test_images))
+    check_count("n_train", n_train, len(mnist.train_images))
+    check_count("n_val", n_val, len(mnist.test_images))
     X_train, X_val = _stacked(mnist.train_images[:n_train], mnist.test_images[:n_val], dtype)
     return Split(X_train, mnist.train_labels[:n_train].astype(np.int64), X_val,
                  mnist.test_labels[:n_val].astype(np.int64), 10,
                  f"ten digits: first {n_train} training images, first {n_val} test images as validation")
-
-
-def validate_digits(digits) -> tuple[int, int]:
-    """Check a pair of distinct digits in 0-9 and return it as two ints."""
-    try:
-        if any(isinstance(d, bool) for d in digits):
-            raise TypeError
-        pair = tuple(operator.index(d) for d in digits)  # integers only: 2.7 and "2" are not digits
-    except TypeError:
-        raise LinclassError(f"digits must be two integers in 0-9; got {digits!r}.") from None
-    if len(pair) != 2 or any(not 0 <= d <= 9 for d in pair):
-        raise LinclassError(f"digits must be two integers in 0-9; got {digits!r}.")
-    if pair[0] == pair[1]:
-        raise LinclassError(f"digits must differ; got {pair[0]} twice.")
-    return pair

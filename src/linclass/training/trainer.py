@@ -17,11 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .callbacks import METRIC_NAMES, Callback, EarlyStopping, History, StopInfo
+from .._validation import check_features, check_int, check_labels, is_number
+from ..errors import LinclassError
+from ..losses import add_l2_gradient, binary_loss_sum_and_hits, softmax_loss_sum_and_hits
+from .callbacks import Callback, EarlyStopping
 from .checkpoint import capture_state, restore_state
-from .errors import LinclassError
-from .losses import add_l2_gradient, binary_loss_sum_and_hits, softmax_loss_sum_and_hits
-from .models import LinearClassifier, check_features, check_labels
+from .history import METRIC_NAMES, History, StopInfo
 
 
 class TrainingDiverged(LinclassError):
@@ -36,12 +37,6 @@ DEFAULT_MAX_LOSS = 1e4
 VALIDATION_BLOCK_ROWS = 2048
 
 
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise LinclassError(f"{name} must be an integer >= 1; got {value!r}.")
-    return int(value)
-
-
 class _Lane:
     """One model inside a Trainer run: its weights, history and callbacks.
 
@@ -49,7 +44,7 @@ class _Lane:
     attribute (global_step, epoch, order, total_steps, ...) of the trainer.
     """
 
-    def __init__(self, trainer: "Trainer", model: LinearClassifier, callbacks: list[Callback]):
+    def __init__(self, trainer: "Trainer", model: "LinearClassifier", callbacks: list[Callback]):
         self._trainer, self.model, self.callbacks = trainer, model, callbacks
         self.history = History()
         self.stop_training, self.stopped_early, self.last_logs = False, None, None
@@ -74,12 +69,12 @@ class Trainer:
                  shuffle: bool = True, seed: int | None = 0, validations_per_epoch: int = 5,
                  callbacks: list[Callback] | tuple = (), max_loss: float | None = DEFAULT_MAX_LOSS,
                  stop_event: threading.Event | None = None, threads: int | None = None):
-        self.learning_rate = float(learning_rate) if _is_number(learning_rate) else learning_rate
-        if not _is_number(learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
+        self.learning_rate = float(learning_rate) if is_number(learning_rate) else learning_rate
+        if not is_number(learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
             raise LinclassError(f"learning_rate must be a finite number > 0; got {learning_rate!r}.")
-        self.batch_size = _check_positive_int("batch_size", batch_size)
-        self.max_epochs = _check_positive_int("max_epochs", max_epochs)
-        self.validations_per_epoch = _check_positive_int("validations_per_epoch", validations_per_epoch)
+        self.batch_size = check_int("batch_size", batch_size)
+        self.max_epochs = check_int("max_epochs", max_epochs)
+        self.validations_per_epoch = check_int("validations_per_epoch", validations_per_epoch)
         self.shuffle, self.seed = bool(shuffle), seed
         self.callbacks = list(callbacks)
         self.max_loss = math.inf if max_loss is None else float(max_loss)
@@ -88,7 +83,7 @@ class Trainer:
         # Threads for the validation passes (None: one per core). BLAS itself always runs on one
         # thread, because a product's last bits depend on its thread count; the passes are split
         # into fixed row blocks instead, so the results are the same for any number of threads.
-        self.threads = (os.cpu_count() or 1) if threads is None else _check_positive_int("threads", threads)
+        self.threads = (os.cpu_count() or 1) if threads is None else check_int("threads", threads)
         self.lanes: list[_Lane] = []
 
     @property
@@ -101,7 +96,7 @@ class Trainer:
     stop_training = property(lambda self: self.lanes[0].stop_training)
     stopped_early = property(lambda self: self.lanes[0].stopped_early)
 
-    def fit(self, model: LinearClassifier, X, y, X_val=None, y_val=None, *,
+    def fit(self, model: "LinearClassifier", X, y, X_val=None, y_val=None, *,
             resume_from: dict | None = None) -> History:
         """Train model on X (N, D), y (N,); returns the History (also set as model.history_).
 
@@ -114,7 +109,7 @@ class Trainer:
         self._train()
         return model.history_
 
-    def fit_many(self, models: list[LinearClassifier], X, y, X_val=None, y_val=None, *,
+    def fit_many(self, models: list["LinearClassifier"], X, y, X_val=None, y_val=None, *,
                  callbacks_per_model: list[list[Callback]] | None = None,
                  resume_from: dict | None = None) -> list[History]:
         """Train several models of one kind (e.g. a sweep over l2_strength) in lock-step on X, y.
@@ -338,6 +333,3 @@ def _blas_controller():
 
     return ThreadpoolController()
 
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)

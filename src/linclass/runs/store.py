@@ -4,77 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from .callbacks import History
-from .errors import LinclassError
-from .experiment import RunConfig, make_model
+from .._io import atomic_file, read_npz, write_json
+from ..errors import LinclassError
+from ..training import History
+from .config import RunConfig
+from .train import make_model
 
 RUN_FILES = ("config.json", "history.json", "weights.npz", "metrics.json")
 CHECKPOINT_FILES = ("config.json", "histories.json", "weights.npz", "checkpoint.json", "status.json")
-
-
-def write_json(path: Path, data) -> None:
-    """Write data as JSON to path atomically (temporary file, then rename)."""
-    with atomic_file(path, "w") as handle:
-        json.dump(data, handle, indent=1, allow_nan=False)
-        handle.write("\n")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def atomic_file(path: str | os.PathLike, mode: str = "wb"):
-    """Open a temporary file beside path; rename it onto path only if the block succeeds."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        with os.fdopen(fd, mode) as handle:
-            yield handle
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def atomic_dir(path: str | os.PathLike, force: bool = False):
-    """Yield a temporary folder beside path; it becomes path only if the block succeeds.
-
-    An existing path is refused unless force, and then replaced only at the very end.
-    """
-    path = Path(path)
-    if path.exists() and not force:
-        raise LinclassError(f"{path} already exists; choose another --out or pass --force to replace it.")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
-        os.chmod(tmp, 0o777 & ~_umask())
-    except OSError as exc:
-        raise LinclassError(f"cannot write to {path.parent}: {exc.strerror}; choose a writable --out.") from exc
-    try:
-        yield tmp
-        if path.exists():
-            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
-            os.replace(path, old / "run")
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def save_run(folder: Path, config: RunConfig, model, summary: dict) -> None:
@@ -136,15 +78,6 @@ def load_checkpoint(folder: str | os.PathLike) -> tuple[RunConfig, dict]:
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
         raise LinclassError(f"{folder}: damaged checkpoint ({exc}); start the run again without --resume.") from exc
     return config, checkpoint
-
-
-def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """All arrays of an .npz archive; anything else (a .npy, garbage) raises ValueError."""
-    loaded = np.load(path, allow_pickle=False)
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise ValueError("not an .npz archive")
-    with loaded as archive:
-        return {name: archive[name] for name in archive.files}
 
 
 def load_run(folder: str | os.PathLike):

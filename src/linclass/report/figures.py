@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .callbacks import History
-from .runs import atomic_file
+from .._io import atomic_file
+from ..training import History
 
 STEP_LABEL = "training step (mini-batches of 128 images)"
 LOSS_LABEL = "cross-entropy loss (nats)"

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .callbacks import History
+from ..training import History
 
 SPIKE_WINDOW = 7
 

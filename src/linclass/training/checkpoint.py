@@ -1,39 +1,13 @@
-"""Interrupt and resume: signals that stop training after the current step, and the trainer's
+"""Interrupt and resume: the trainer's
 complete state (weights, early-stopping state, histories, batch order, random generator) as
 plain JSON and arrays, so that a resumed run ends bit for bit where an uninterrupted one would."""
 
 from __future__ import annotations
 
-import signal
-import threading
-from contextlib import contextmanager
-
 import numpy as np
 
-from .callbacks import StopInfo
-from .errors import LinclassError
-
-
-@contextmanager
-def stop_on_signals(signals=(signal.SIGINT, signal.SIGTERM)):
-    """Yield an Event that SIGINT/SIGTERM set instead of stopping the process; a second signal
-    raises KeyboardInterrupt at once. Pass the event to Trainer(stop_event=...)."""
-    event = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield event
-        return
-
-    def request_stop(signum, frame):
-        if event.is_set():
-            raise KeyboardInterrupt
-        event.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in signals}
-    try:
-        yield event
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+from ..errors import LinclassError
+from .history import StopInfo
 
 
 def capture_state(trainer) -> dict:

@@ -1,4 +1,4 @@
-"""The course report's experiments: the plan, the task 1 gradient check, and running them all.
+"""Running the report's experiments: each lock-step group in this process or in worker processes.
 
 Every experiment runs with one BLAS thread: the summation order of a matrix product depends on
 the number of threads, so pinning it is what makes `--jobs 1` and `--jobs 2` give bit-identical
@@ -13,35 +13,21 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from .callbacks import History, ProgressBar
-from .data import Mnist, load_mnist
-from .errors import LinclassError
-from .experiment import RunConfig, make_split, summarize, train_many
-from .gradcheck import max_gradient_difference
-from .losses import logistic_loss_and_grad, softmax_loss_and_grad
-from .preprocess import Split, binary_split, one_hot, ten_class_split
-from .runs import load_run, load_trainer_state, run_state, save_run, save_trainer_state
-
-TASKS = ("task1", "task2", "task3", "task4")
-LAMBDAS = (1.0, 0.1, 0.01, 0.001)
-BLAS_THREADS = 1
-GRADCHECK = {"epsilon": 1e-3, "l2_strength": 0.1, "n_images": 20, "weight_scale": 0.01}
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """One training run of the report: its folder name under runs/, a title, its resolved config."""
-
-    name: str
-    title: str
-    config: RunConfig
-    tasks: tuple[str, ...]  # the tasks whose answers use this run
+from ..data import Mnist, load_mnist
+from ..errors import LinclassError
+from ..preprocess import Split
+from ..runs import RunConfig, load_run, make_split, run_state, save_run, summarize, train_many
+from ..runs.store import load_trainer_state, save_trainer_state
+from ..training import History, ProgressBar
+from .gradient_check import check_gradients, say
+from .plan import BLAS_THREADS, Experiment, effective_jobs, group_experiments
 
 
 @dataclass
@@ -55,45 +41,6 @@ class Result:
     wall_seconds: float
     group: tuple[str, ...] = ()  # the experiments trained in lock-step with it, itself included
 
-
-def parse_tasks(text: str | None) -> tuple[str, ...]:
-    """'task2,task4' -> ('task2', 'task4') in report order; None means every task."""
-    if text is None:
-        return TASKS
-    names = [part.strip() for part in text.split(",") if part.strip()]
-    unknown = [name for name in names if name not in TASKS]
-    if not names or unknown:
-        raise LinclassError(f"--only takes a comma-separated list of {', '.join(TASKS)}; got {text!r}.")
-    return tuple(task for task in TASKS if task in names)
-
-
-def plan_experiments(tasks: tuple[str, ...], *, seed: int = 0, dtype: str = "float64",
-                     max_epochs: int | None = None) -> list[Experiment]:
-    """The training runs the given tasks need, in report order (task 4b reuses task 3's lambda-0 run)."""
-    def config(**values) -> RunConfig:
-        resolved = RunConfig(seed=seed, dtype=dtype, **values).resolved()
-        if max_epochs is not None and resolved.epochs > max_epochs:
-            resolved = replace(resolved, epochs=max_epochs)
-        return resolved
-
-    plan = []
-    if "task2" in tasks:
-        plan.append(Experiment("task2_logistic_no_shuffle", "task 2 logistic, no shuffle",
-                               config(model="logistic", shuffle=False), ("task2",)))
-        plan.append(Experiment("task2_logistic_shuffle", "task 2 logistic, shuffle",
-                               config(model="logistic", shuffle=True), ("task2",)))
-    if "task3" in tasks or "task4" in tasks:
-        users = tuple(task for task in ("task3", "task4") if task in tasks)
-        plan.append(Experiment("task3_softmax_lambda_0", "task 3 softmax, lambda 0",
-                               config(model="softmax", l2=0.0), users))
-    if "task4" in tasks:
-        for l2 in LAMBDAS:
-            plan.append(Experiment(f"task4_softmax_lambda_{l2:g}", f"task 4 softmax, lambda {l2:g}",
-                                   config(model="softmax", l2=l2), ("task4",)))
-    return plan
-
-
-# ---------------------------------------------------------------- one experiment (in any process)
 
 _mnist: dict[str, Mnist] = {}
 _splits: dict[tuple, Split] = {}
@@ -109,11 +56,6 @@ def _split_for(config: RunConfig, data_dir: str | None) -> Split:
     return _splits[key]
 
 
-def _say(progress: bool, message: str) -> None:
-    if progress:
-        print(message, file=sys.stderr, flush=True)
-
-
 def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | None = None, *,
               position: str = "", progress: bool = False, progress_bar: bool = False,
               stop_event=None, threads: int | None = None) -> list[Result] | None:
@@ -121,8 +63,6 @@ def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | Non
     each one's run folder runs_dir/<name>/. Each result is bit-identical to training it alone.
 
     Returns None, writing nothing, when stop_event ends the training early."""
-    from threadpoolctl import threadpool_limits
-
     titles = ", ".join(e.title for e in experiments)
     stop_event = stop_event if stop_event is not None else _worker_stop_event
     if stop_event is not None and stop_event.is_set():
@@ -130,7 +70,7 @@ def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | Non
     # An interrupted group leaves its trainer state here; a resumed reproduction continues from it.
     saved_state = Path(runs_dir) / (".checkpoint-" + "+".join(e.name for e in experiments))
     resume_from = load_trainer_state(saved_state) if (saved_state / "checkpoint.json").is_file() else None
-    _say(progress, f"[{position}] {titles}: " + (f"resumed at step {resume_from['meta']['global_step']}"
+    say(progress, f"[{position}] {titles}: " + (f"resumed at step {resume_from['meta']['global_step']}"
                                                  if resume_from else "started"))
     with threadpool_limits(limits=BLAS_THREADS):
         split = _split_for(experiments[0].config, data_dir)
@@ -140,12 +80,12 @@ def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | Non
                             callbacks_per_model=bars + [[] for _ in experiments[1:]], threads=threads)
     if models[0].checkpoint_ is not None:
         save_trainer_state(saved_state, models[0].checkpoint_)
-        _say(progress, f"[{position}] interrupted at step {models[0].checkpoint_['meta']['global_step']}; "
+        say(progress, f"[{position}] interrupted at step {models[0].checkpoint_['meta']['global_step']}; "
                        "saved for --resume")
         return None
     results = [_finish(experiment, model, split, runs_dir, experiments) for experiment, model in zip(experiments, models)]
     shutil.rmtree(saved_state, ignore_errors=True)
-    _say(progress, f"[{position}] done in {models[0].wall_seconds_:.1f} s: " + "; ".join(
+    say(progress, f"[{position}] done in {models[0].wall_seconds_:.1f} s: " + "; ".join(
         f"{r.experiment.title}: {_ending(r)}" for r in results))
     return results
 
@@ -180,56 +120,6 @@ def _finish(experiment: Experiment, model, split: Split, runs_dir: Path, group: 
                   tuple(e.name for e in group))
 
 
-def group_experiments(experiments: list[Experiment], jobs: int) -> list[list[Experiment]]:
-    """Experiments that differ only in L2 form lock-step groups, split into at most `jobs` parts
-    (alternating, weakest penalty first, so the long runs spread over the processes)."""
-    families: dict[RunConfig, list[Experiment]] = {}
-    for experiment in experiments:
-        families.setdefault(replace(experiment.config, l2=0.0), []).append(experiment)
-    groups = []
-    for family in families.values():
-        family = sorted(family, key=lambda e: e.config.l2)
-        parts = min(jobs, len(family))
-        groups.extend(family[i::parts] for i in range(parts))
-    return groups
-
-
-def check_gradients(data_dir: str | None = None, *, seed: int = 0, position: str = "",
-                    progress: bool = False) -> dict:
-    """Task 1: largest |analytic - central difference| gradient entry of both models on real images.
-
-    Uses the first n_images training images of each model's split in float64, weights drawn from
-    N(0, weight_scale^2) by default_rng(seed), with l2_strength 0 and GRADCHECK['l2_strength'].
-    """
-    from threadpoolctl import threadpool_limits
-
-    _say(progress, f"[{position}] task 1 gradient check: started")
-    started = time.perf_counter()
-    epsilon, l2, n = GRADCHECK["epsilon"], GRADCHECK["l2_strength"], GRADCHECK["n_images"]
-    mnist = load_mnist(data_dir)
-    binary = binary_split(mnist, n_train=5 * n, n_val=5 * n)  # about a fifth of MNIST is a 2 or a 3
-    ten = ten_class_split(mnist, n_train=n, n_val=1)
-    X_binary, y_binary = binary.X_train[:n], binary.y_train[:n]
-    X_ten, Y_ten = ten.X_train[:n], one_hot(ten.y_train[:n], 10)
-    rng = np.random.default_rng(seed)
-    W_binary = rng.normal(scale=GRADCHECK["weight_scale"], size=(X_binary.shape[1], 1))
-    W_ten = rng.normal(scale=GRADCHECK["weight_scale"], size=(X_ten.shape[1], 10))
-    result = {}
-    with threadpool_limits(limits=BLAS_THREADS):
-        for name, loss_and_grad, W, X, T in (("logistic", logistic_loss_and_grad, W_binary, X_binary, y_binary),
-                                             ("softmax", softmax_loss_and_grad, W_ten, X_ten, Y_ten)):
-            plain = max_gradient_difference(lambda w: loss_and_grad(w, X, T, 0.0), W, epsilon)
-            with_l2 = max_gradient_difference(lambda w: loss_and_grad(w, X, T, l2), W, epsilon)
-            result[name] = {"max_abs_diff": plain, "l2_max_abs_diff": with_l2, "n_weights": W.size,
-                            "passed": bool(max(plain, with_l2) < epsilon**2)}
-    result.update({**GRADCHECK, "threshold": epsilon**2, "dtype": "float64", "split": "training"})
-    seconds = time.perf_counter() - started
-    _say(progress, f"[{position}] task 1 gradient check: done in {seconds:.1f} s")
-    return {"task1": result, "wall_seconds": seconds}
-
-
-# ---------------------------------------------------------------- the whole plan
-
 def _longest_first(group: list[Experiment]) -> tuple:
     """Softmax groups before the (much shorter) logistic runs; bigger groups first."""
     return group[0].config.model != "softmax", -len(group)
@@ -239,11 +129,6 @@ def _call(task: tuple) -> tuple:
     """(name, function(*args, **kwargs)) for a worker process."""
     name, function, args, kwargs = task
     return name, function(*args, **kwargs)
-
-
-def effective_jobs(requested: int, n_experiments: int) -> int:
-    """Worker processes to use: at most one per experiment and one per CPU core (BLAS uses one thread)."""
-    return max(1, min(requested, n_experiments, os.cpu_count() or 1))
 
 
 def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | None = None,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import LinclassError
+from ..errors import LinclassError
 
 _IDX_DTYPES = {0x08: np.uint8}
 

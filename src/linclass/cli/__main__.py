@@ -1,0 +1,7 @@
+"""python -m linclass.cli ..."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())

@@ -1,0 +1,80 @@
+"""The course report's plan: its tasks, the training runs they need, and how the runs are grouped
+into lock-step groups and shared out over worker processes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+from ..errors import LinclassError
+from ..runs import RunConfig
+
+TASKS = ("task1", "task2", "task3", "task4")
+LAMBDAS = (1.0, 0.1, 0.01, 0.001)
+BLAS_THREADS = 1
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One training run of the report: its folder name under runs/, a title, its resolved config."""
+
+    name: str
+    title: str
+    config: RunConfig
+    tasks: tuple[str, ...]  # the tasks whose answers use this run
+
+
+def parse_tasks(text: str | None) -> tuple[str, ...]:
+    """'task2,task4' -> ('task2', 'task4') in report order; None means every task."""
+    if text is None:
+        return TASKS
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in TASKS]
+    if not names or unknown:
+        raise LinclassError(f"--only takes a comma-separated list of {', '.join(TASKS)}; got {text!r}.")
+    return tuple(task for task in TASKS if task in names)
+
+
+def plan_experiments(tasks: tuple[str, ...], *, seed: int = 0, dtype: str = "float64",
+                     max_epochs: int | None = None) -> list[Experiment]:
+    """The training runs the given tasks need, in report order (task 4b reuses task 3's lambda-0 run)."""
+    def config(**values) -> RunConfig:
+        resolved = RunConfig(seed=seed, dtype=dtype, **values).resolved()
+        if max_epochs is not None and resolved.epochs > max_epochs:
+            resolved = replace(resolved, epochs=max_epochs)
+        return resolved
+
+    plan = []
+    if "task2" in tasks:
+        plan.append(Experiment("task2_logistic_no_shuffle", "task 2 logistic, no shuffle",
+                               config(model="logistic", shuffle=False), ("task2",)))
+        plan.append(Experiment("task2_logistic_shuffle", "task 2 logistic, shuffle",
+                               config(model="logistic", shuffle=True), ("task2",)))
+    if "task3" in tasks or "task4" in tasks:
+        users = tuple(task for task in ("task3", "task4") if task in tasks)
+        plan.append(Experiment("task3_softmax_lambda_0", "task 3 softmax, lambda 0",
+                               config(model="softmax", l2=0.0), users))
+    if "task4" in tasks:
+        for l2 in LAMBDAS:
+            plan.append(Experiment(f"task4_softmax_lambda_{l2:g}", f"task 4 softmax, lambda {l2:g}",
+                                   config(model="softmax", l2=l2), ("task4",)))
+    return plan
+
+
+def group_experiments(experiments: list[Experiment], jobs: int) -> list[list[Experiment]]:
+    """Experiments that differ only in L2 form lock-step groups, split into at most `jobs` parts
+    (alternating, weakest penalty first, so the long runs spread over the processes)."""
+    families: dict[RunConfig, list[Experiment]] = {}
+    for experiment in experiments:
+        families.setdefault(replace(experiment.config, l2=0.0), []).append(experiment)
+    groups = []
+    for family in families.values():
+        family = sorted(family, key=lambda e: e.config.l2)
+        parts = min(jobs, len(family))
+        groups.extend(family[i::parts] for i in range(parts))
+    return groups
+
+
+def effective_jobs(requested: int, n_experiments: int) -> int:
+    """Worker processes to use: at most one per experiment and one per CPU core (BLAS uses one thread)."""
+    return max(1, min(requested, n_experiments, os.cpu_count() or 1))
