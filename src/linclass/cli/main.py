@@ -6,12 +6,7 @@ import signal
 import sys
 
 from ..errors import LinclassError
-from .evaluate import cmd_evaluate
 from .parser import build_parser
-from .reproduce import cmd_reproduce
-from .train import cmd_train
-
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "reproduce": cmd_reproduce}
 
 
 def _terminate(signum, frame):
@@ -23,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     previous_sigterm = signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C
     try:
-        return COMMANDS[args.command](args)
+        return args.run(args)
     except LinclassError as exc:
         if args.debug:
             raise

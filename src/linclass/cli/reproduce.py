@@ -2,9 +2,41 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from ..report import parse_tasks, reproduce
+from .args import _non_negative_int, _positive_int
+
+DEFAULT_REPRODUCE_DIR = "reproduce"
+
+
+def add_reproduce_parser(commands) -> None:
+    """Add `linclass reproduce` and its options to the subcommands."""
+    reproduce = commands.add_parser(
+        "reproduce", help="re-run every experiment of the course report and write the report",
+        description="Re-run the experiments of TDT4265 assignment 1 (tasks 1-4) and write summary.json, "
+        "figures/, runs/, report.md and report.html into --out.")
+    reproduce.add_argument("--out", default=DEFAULT_REPRODUCE_DIR,
+                           help=f"folder to write (default {DEFAULT_REPRODUCE_DIR}); refused if it exists, see --force")
+    reproduce.add_argument("--force", action="store_true", help="replace --out if it exists")
+    reproduce.add_argument("--resume", action="store_true",
+                           help="finish the interrupted reproduction in --out with the settings it started with")
+    reproduce.add_argument("--seed", type=_non_negative_int, default=0,
+                           help="seed of the shuffling and of task 1's random weights (default 0)")
+    reproduce.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                           help="floating-point type of training (default float64; task 1 always uses float64)")
+    reproduce.add_argument("--only", metavar="TASKS",
+                           help="comma-separated subset of task1,task2,task3,task4 (default: all)")
+    reproduce.add_argument("--jobs", type=_positive_int, default=1,
+                           help="run this many experiments at once in separate processes (default 1, at most "
+                           "one per CPU core); the results do not depend on it")
+    reproduce.add_argument("--data-dir", help="folder with the four MNIST files (else $LINCLASS_DATA_DIR, "
+                           "the user cache, or a download)")
+    reproduce.add_argument("--no-progress", dest="progress", action="store_false",
+                           help="print no progress lines or bars")
+    reproduce.add_argument("--max-epochs-override", type=_positive_int, help=argparse.SUPPRESS)  # tests only
+    reproduce.set_defaults(run=cmd_reproduce)
 
 
 def cmd_reproduce(args) -> int:
