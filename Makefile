@@ -13,7 +13,7 @@ endif
 OUT ?= reproduce
 JOBS ?= 2
 
-.PHONY: test reproduce bench fuzz clean
+.PHONY: test test-fast reproduce bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The whole suite (about two minutes on two cores): before a commit, and what CI runs.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The suite without the slow tests that train full runs on real MNIST (about a minute): while editing.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 reproduce: $(STAMP)
 	$(BIN)/linclass reproduce --out $(OUT) --force --jobs $(JOBS)

@@ -21,6 +21,17 @@ def find_mnist_dir() -> Path | None:
     return None
 
 
+# Whole modules that train full runs or whole reproductions on real MNIST; `make test-fast` leaves
+# them out (pytest -m "not slow"). Single slow tests elsewhere carry @pytest.mark.slow themselves.
+SLOW_MODULES = {"test_resume.py", "test_reproduce.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory):
     """Keep the tests' decoded-array cache out of the user's home."""

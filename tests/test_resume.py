@@ -14,6 +14,7 @@ import pytest
 
 from linclass.cli import main
 
+HANG_GUARD_SECONDS = 300  # a hung process fails the test; a slow one does not
 TRAIN = ["train", "--model", "softmax", "--epochs", "8", "--no-progress"]
 
 
@@ -24,13 +25,15 @@ def start_training(out, mnist_dir, *extra):
 
 
 def interrupt_after(process, delay, signum):
-    """Wait until training has started (the split line on stdout), then signal after `delay` seconds."""
+    """Wait until training has started (the split line on stdout), then signal after `delay` seconds.
+
+    Returns (exit code, stderr). The timeout only guards against a hang: how fast the process ends
+    depends on how busy the machine is, so it is never asserted."""
     process.stdout.readline()
     time.sleep(delay)
-    sent = time.perf_counter()
     process.send_signal(signum)
-    out, err = process.communicate(timeout=60)
-    return process.returncode, err, time.perf_counter() - sent
+    _, err = process.communicate(timeout=HANG_GUARD_SECONDS)
+    return process.returncode, err
 
 
 def read_run(folder):
@@ -51,10 +54,10 @@ def uninterrupted(tmp_path_factory, mnist_dir):
 @pytest.mark.parametrize("delay, signum", [(0.0, signal.SIGINT), (0.2, signal.SIGTERM), (0.5, signal.SIGINT)])
 def test_interrupt_then_resume_is_bit_identical(tmp_path, mnist_dir, uninterrupted, delay, signum):
     out = tmp_path / "run"
-    code, err, seconds = interrupt_after(start_training(out, mnist_dir), delay, signum)
+    code, err = interrupt_after(start_training(out, mnist_dir), delay, signum)
     if code == 0:
         pytest.skip("the run finished before the signal arrived (machine much faster than expected)")
-    assert code == 130 and seconds < 1.0, err
+    assert code == 130, err
     assert "Traceback" not in err and f"linclass train --resume --out {out}" in err
     status = json.loads((out / "status.json").read_text())
     assert status["state"] == "incomplete" and status["completed_steps"] >= 1
@@ -120,10 +123,9 @@ def test_reproduce_interrupted_mid_run_resumes_bit_identically(tmp_path, mnist_d
         if "softmax" in line and "started" in line:
             break
     time.sleep(delay)
-    sent = time.perf_counter()
     process.send_signal(signum)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130 and time.perf_counter() - sent < 1.0, err
+    _, err = process.communicate(timeout=HANG_GUARD_SECONDS)
+    assert process.returncode == 130, err
     assert f"linclass reproduce --resume --out {out}" in err and "Traceback" not in err
     assert json.loads((out / "status.json").read_text())["state"] == "incomplete"
     assert list((out / "runs").glob(".checkpoint-*"))  # the interrupted runs saved their state

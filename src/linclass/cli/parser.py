@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from .._version import __version__
 from .args import OneLineParser
 from .evaluate import add_evaluate_parser
 from .reproduce import add_reproduce_parser
@@ -17,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="linclass", description="Logistic and softmax regression on MNIST, from scratch in NumPy.")
     parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    parser.add_argument("--version", action="version", version=f"linclass {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     for add_parser in SUBCOMMANDS:
         add_parser(commands)

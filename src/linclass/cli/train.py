@@ -9,6 +9,7 @@ from pathlib import Path
 from ..data import load_mnist
 from ..runs import RunConfig, load_checkpoint, make_split, save_checkpoint, save_run, summarize, train
 from .._io import atomic_dir
+from ..errors import LinclassError
 from ..training import ProgressBar, stop_on_signals
 from .args import _digit, _finite_float, _non_negative_int, _positive_int
 
@@ -18,40 +19,54 @@ DEFAULT_RUN_DIR = "runs/latest"
 def add_train_parser(commands) -> None:
     """Add `linclass train` and its options to the subcommands."""
     train = commands.add_parser("train", help="train one model and write a run folder",
-                                description="Train one model; unset options take the report's defaults "
-                                "(logistic: lr 0.05, 500 epochs, no shuffle; softmax: lr 0.01, 50 epochs, shuffle).")
-    train.add_argument("--model", choices=("logistic", "softmax"), default="softmax")
-    train.add_argument("--digits", nargs=2, type=_digit, default=(2, 3), metavar=("POSITIVE", "NEGATIVE"),
-                       help="the two digits of the logistic model (target 1, target 0); default 2 3")
-    train.add_argument("--epochs", type=_positive_int, help="maximum number of epochs")
-    train.add_argument("--lr", type=_finite_float(0.0, inclusive=False), help="learning rate")
-    train.add_argument("--batch-size", type=_positive_int, help="mini-batch size (default 128)")
+                                description="Train one model. Unset options take the course report's defaults "
+                                "for the model (logistic: lr 0.05, batch 128, 500 epochs, no shuffling; softmax: "
+                                "lr 0.01, batch 128, 50 epochs, shuffling).")
+    train.add_argument("--model", choices=("logistic", "softmax"), default="softmax",
+                       help="logistic: two digits, target 1 for the first; softmax: all ten digits "
+                       "(default: softmax)")
+    train.add_argument("--digits", nargs=2, type=_digit, metavar=("POSITIVE", "NEGATIVE"),
+                       help="the two digits of the logistic model, target 1 then target 0 (default: 2 3); "
+                       "logistic only")
+    train.add_argument("--epochs", type=_positive_int,
+                       help="maximum number of epochs (default: 500 logistic, 50 softmax)")
+    train.add_argument("--lr", type=_finite_float(0.0, inclusive=False),
+                       help="learning rate (default: 0.05 logistic, 0.01 softmax)")
+    train.add_argument("--batch-size", type=_positive_int, help="mini-batch size (default: 128)")
     train.add_argument("--l2", type=_finite_float(0.0, inclusive=True), default=0.0,
-                       help="L2 strength lambda in J = C + lambda * sum(w^2) (default 0)")
+                       help="L2 strength lambda in J = C + lambda * sum(w^2) (default: 0)")
     train.add_argument("--no-penalize-bias", dest="penalize_bias", action="store_false",
-                       help="leave the bias row out of the L2 penalty")
+                       help="leave the bias row out of the L2 penalty (default: the bias is penalised)")
     train.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None,
-                       help="reshuffle the training set before every epoch")
+                       help="reshuffle the training set before every epoch (default: no for logistic, "
+                       "yes for softmax)")
     stopping = train.add_mutually_exclusive_group()
     stopping.add_argument("--patience", type=_positive_int, default=10,
-                          help="stop after this many validations without a new best validation loss (default 10)")
-    stopping.add_argument("--no-early-stopping", dest="patience", action="store_const", const=None)
-    train.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the shuffling generator (default 0)")
-    train.add_argument("--dtype", choices=("float64", "float32"), default="float64")
-    train.add_argument("--data-dir", help="folder with the four MNIST files (else $LINCLASS_DATA_DIR, "
-                       "the user cache, or a download)")
-    train.add_argument("--out", default=DEFAULT_RUN_DIR, help=f"run folder to write (default {DEFAULT_RUN_DIR})")
-    train.add_argument("--force", action="store_true", help="replace --out if it exists")
+                          help="stop after this many validations without a new best validation loss (default: 10)")
+    stopping.add_argument("--no-early-stopping", dest="patience", action="store_const", const=None,
+                          help="train all epochs and keep the final weights (default: early stopping on)")
+    train.add_argument("--seed", type=_non_negative_int, default=0,
+                       help="seed of the shuffling generator (default: 0)")
+    train.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                       help="floating-point type of the features and weights (default: float64)")
+    train.add_argument("--data-dir", help="folder with the four MNIST files (default: $LINCLASS_DATA_DIR, "
+                       "else the user cache, else a verified download)")
+    train.add_argument("--out", default=DEFAULT_RUN_DIR, help=f"run folder to write (default: {DEFAULT_RUN_DIR})")
+    train.add_argument("--force", action="store_true", help="replace --out if it exists (default: refuse)")
     train.add_argument("--resume", action="store_true",
                        help="continue the interrupted run in --out with its saved settings")
-    train.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
+    train.add_argument("--no-progress", dest="progress", action="store_false",
+                       help="hide the progress bar (default: shown when stderr is a terminal)")
     train.set_defaults(run=cmd_train)
 
 
 def cmd_train(args) -> int:
     if args.resume:
         return _resume_train(args)
-    config = RunConfig(model=args.model, digits=tuple(args.digits), learning_rate=args.lr,
+    if args.digits is not None and args.model != "logistic":
+        raise LinclassError(f"--digits chooses the two digits of the logistic model; the {args.model} model "
+                            "uses all ten. Drop --digits or add --model logistic.")
+    config = RunConfig(model=args.model, digits=tuple(args.digits or (2, 3)), learning_rate=args.lr,
                        batch_size=args.batch_size, epochs=args.epochs, l2=args.l2,
                        penalize_bias=args.penalize_bias, shuffle=args.shuffle, patience=args.patience,
                        seed=args.seed, dtype=args.dtype).resolved()
