@@ -36,7 +36,7 @@ def test_softmax_defaults_and_options(tmp_path, mnist_dir):
     assert main(["train", "--model", "softmax", "--epochs", "1", "--l2", "0.01", "--seed", "4",
                  "--dtype", "float32", "--data-dir", str(mnist_dir), "--out", str(out), "--no-progress"]) == 0
     config = json.loads((out / "config.json").read_text())
-    assert config["learning_rate"] == 0.01 and config["shuffle"] is True and config["l2"] == 0.01
+    assert config["learning_rate"] == 0.01 and config["shuffle"] is True and config["l2_strength"] == 0.01
     assert config["seed"] == 4 and config["dtype"] == "float32"
 
 

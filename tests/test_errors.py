@@ -384,8 +384,8 @@ def test_bad_patience(patience):
 
 
 def test_negative_l2_in_a_run_config():
-    with pytest.raises(LinclassError, match="l2 must be a finite number >= 0"):
-        RunConfig(l2=-0.5).resolved()
+    with pytest.raises(LinclassError, match="l2_strength must be a finite number >= 0"):
+        RunConfig(l2_strength=-0.5).resolved()
 
 
 def test_batch_larger_than_the_training_set():

@@ -101,7 +101,7 @@ def test_writes_every_artefact(reduced_out):
     assert sorted(p.name for p in (reduced_out / "runs").iterdir()) == sorted(RUNS)
     for name in RUNS:
         config, model, metrics = load_run(reduced_out / "runs" / name)
-        assert config.epochs == REDUCED_EPOCHS and metrics["steps"] == len(model.history_.train_loss_per_step)
+        assert config.max_epochs == REDUCED_EPOCHS and metrics["steps"] == len(model.history_.train_loss_per_step)
 
 
 def test_summary_has_the_issue_shape(reduced_out):

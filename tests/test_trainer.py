@@ -133,7 +133,7 @@ def test_batch_larger_than_training_set():
 def test_deterministic_regression_binary_two_vs_three(mnist):
     """The report's task 2: 2 vs 3, shuffle off, lr 0.05, batch 128, patience 10, float64."""
     config = RunConfig(model="logistic", digits=(2, 3), learning_rate=0.05, batch_size=128,
-                       epochs=500, shuffle=False, patience=10, dtype="float64")
+                       max_epochs=500, shuffle=False, patience=10, dtype="float64")
     model = train(config, make_split(config.resolved(), mnist))
     summary = summarize(model)
     assert summary["early_stop"] == {"step": 1038, "epoch": 33}
@@ -160,7 +160,7 @@ def test_softmax_fifty_epochs_reaches_ninety_percent(mnist):
 
 
 def test_divergence_stops_at_once_and_keeps_the_last_weights(mnist):
-    config = RunConfig(model="softmax", learning_rate=1e6, epochs=2).resolved()
+    config = RunConfig(model="softmax", learning_rate=1e6, max_epochs=2).resolved()
     split = make_split(config, mnist)
     recorder = Recorder()
     model = SoftmaxRegression()
@@ -209,7 +209,7 @@ def test_train_many_refuses_runs_that_differ_in_more_than_l2(mnist):
 
     split = make_split(RunConfig(model="softmax").resolved(), mnist)
     with pytest.raises(LinclassError, match="differ only in l2"):
-        train_many([RunConfig(model="softmax", l2=0.1), RunConfig(model="softmax", learning_rate=0.1)], split)
+        train_many([RunConfig(model="softmax", l2_strength=0.1), RunConfig(model="softmax", learning_rate=0.1)], split)
 
 
 def test_thread_count_does_not_change_a_bit(mnist):

@@ -14,14 +14,19 @@ import numpy as np
 VOLATILE = {"wall_seconds", "gradient_check_seconds", "experiment_seconds", "platform", "python", "numpy",
             "matplotlib", "blas", "linclass", "jobs", "lock_step_groups", "command", "figures",
             "lambda0_vs_1_weights_figure", "run_dir"}
+# RunConfig fields renamed by issue 8: the embedded "config" dicts of a reproduction made before it use
+# the old names, so both sides are compared under the new ones.
+RENAMED_CONFIG_KEYS = {"l2": "l2_strength", "epochs": "max_epochs"}
 
 
 def numbers(value, path=""):
-    """{json path: leaf} for every leaf outside VOLATILE keys."""
+    """{json path: leaf} for every leaf outside VOLATILE keys (config keys under their current names)."""
     if isinstance(value, dict):
         out = {}
+        in_config = path.endswith("/config")
         for key, item in value.items():
             if key not in VOLATILE:
+                key = RENAMED_CONFIG_KEYS.get(key, key) if in_config else key
                 out.update(numbers(item, f"{path}/{key}"))
         return out
     if isinstance(value, list):

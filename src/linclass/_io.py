@@ -1,4 +1,5 @@
-"""The one home for writing files safely and reading them back: atomic files and folders, JSON, npz.
+"""The one home for writing files safely and reading them back: atomic files and folders, JSON, npz,
+and the status.json that marks a folder linclass wrote.
 
 Every file linclass writes goes to a temporary name beside its destination and is renamed into
 place only once complete, so a reader (or a crash) sees the old file, the new one, or none.
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._version import __version__
 from .errors import LinclassError
 
 
@@ -101,3 +103,42 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise ValueError("not an .npz archive")
     with loaded as archive:
         return {name: archive[name] for name in archive.files}
+
+
+# ---------------------------------------------------------------- status.json
+# One schema for run folders (complete, or interrupted with a checkpoint) and reproductions:
+#   {"written_by": "linclass", "version": "0.1.0", "kind": "run" | "reproduction",
+#    "state": "complete" | "incomplete", ...details}
+# details: a complete run has "steps"; an interrupted one "completed_steps" and "resume" (the command
+# that continues it); a reproduction has "settings" and, while incomplete, "resume".
+STATUS_FILE = "status.json"
+WRITTEN_BY = "linclass"
+STATUS_KINDS = ("run", "reproduction")
+STATUS_STATES = ("complete", "incomplete")
+
+
+def write_status(folder: str | os.PathLike, kind: str, state: str, **details) -> None:
+    """Write folder/status.json (atomically) with the linclass marker, kind, state and details."""
+    if kind not in STATUS_KINDS or state not in STATUS_STATES:
+        raise ValueError(f"status kind must be in {STATUS_KINDS} and state in {STATUS_STATES}; got {kind!r}, {state!r}.")
+    write_json(Path(folder) / STATUS_FILE,
+               {"written_by": WRITTEN_BY, "version": __version__, "kind": kind, "state": state, **details})
+
+
+def read_status(folder: str | os.PathLike) -> dict | None:
+    """folder/status.json as a dict with "kind" and "state", or None when there is no readable one.
+
+    A file from before the marker (no "written_by") still reads: its kind is "reproduction" when it
+    holds "settings", else "run"; "written_by" stays absent, so callers can tell the two apart.
+    """
+    try:
+        status = read_json(Path(folder) / STATUS_FILE)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(status, dict) or status.get("state") not in STATUS_STATES:
+        return None
+    if "written_by" not in status:
+        status["kind"] = "reproduction" if "settings" in status else "run"
+    elif status.get("written_by") != WRITTEN_BY or status.get("kind") not in STATUS_KINDS:
+        return None
+    return status

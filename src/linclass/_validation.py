@@ -85,3 +85,33 @@ def validate_digits(digits) -> tuple[int, int]:
     if pair[0] == pair[1]:
         raise LinclassError(f"digits must differ; got {pair[0]} twice.")
     return pair
+
+
+def check_choice(name: str, value, choices) -> str:
+    """One of choices (compared by equality; the message lists them in order)."""
+    if isinstance(value, bool) or value not in tuple(choices):
+        raise LinclassError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}.")
+    return value
+
+
+def check_bool(name: str, value) -> bool:
+    """True or False (NumPy's bool included), as a Python bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise LinclassError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
+def check_optional_int(name: str, value, minimum: int = 1) -> int | None:
+    """None, or an integer >= minimum (see check_int)."""
+    return None if value is None else check_int(name, value, minimum)
+
+
+def check_subset(name: str, values, choices) -> tuple:
+    """A non-empty collection of items from choices, as a tuple in the order of choices."""
+    try:
+        items = set(values) if not isinstance(values, str) else None
+    except TypeError:
+        items = None
+    if not items or not items <= set(choices):
+        raise LinclassError(f"{name} must be a non-empty subset of {', '.join(choices)}; got {values!r}.")
+    return tuple(choice for choice in choices if choice in items)

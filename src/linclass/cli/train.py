@@ -67,7 +67,7 @@ def cmd_train(args) -> int:
         raise LinclassError(f"--digits chooses the two digits of the logistic model; the {args.model} model "
                             "uses all ten. Drop --digits or add --model logistic.")
     config = RunConfig(model=args.model, digits=tuple(args.digits or (2, 3)), learning_rate=args.lr,
-                       batch_size=args.batch_size, epochs=args.epochs, l2=args.l2,
+                       batch_size=args.batch_size, max_epochs=args.epochs, l2_strength=args.l2,
                        penalize_bias=args.penalize_bias, shuffle=args.shuffle, patience=args.patience,
                        seed=args.seed, dtype=args.dtype).resolved()
     return _train_into(args, config, resume_from=None)

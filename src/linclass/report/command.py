@@ -8,20 +8,21 @@ alone (text.py), so every number in the text can be found in summary.json.
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import sys
 import time
 from pathlib import Path
 
-from .._io import atomic_dir, atomic_file, write_json
+from .._io import atomic_dir, atomic_file, read_status, write_json, write_status
+from .._validation import check_choice, check_int, check_optional_int, check_subset
 from ..errors import LinclassError
 from ..runs import DTYPES
 from ..training import stop_on_signals
-from .execute import Result, load_finished, run_all
+from .execute import load_finished, run_all
 from .plan import TASKS, effective_jobs, group_experiments, plan_experiments
-from .summary import environment, task2, task3, task4
+from .summary import build_summary
 from .text import html, markdown
+
 
 def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0, dtype: str = "float64",
               jobs: int = 1, force: bool = False, data_dir: str | None = None, progress: bool = True,
@@ -37,7 +38,7 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
     if resume:
         settings = _incomplete_settings(out)
         tasks, seed, dtype, max_epochs = tuple(settings["tasks"]), settings["seed"], settings["dtype"], settings["max_epochs"]
-    _check_options(tasks, seed, dtype, jobs, max_epochs)
+    tasks = _check_options(tasks, seed, dtype, jobs, max_epochs)
     settings = {"tasks": list(tasks), "seed": seed, "dtype": dtype, "max_epochs": max_epochs}
     experiments = plan_experiments(tasks, seed=seed, dtype=dtype, max_epochs=max_epochs)
     # A fresh reproduction appears atomically; a resumed one is completed in place, file by file.
@@ -47,8 +48,8 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
         finished = load_finished(runs_dir, experiments) if resume else {}
         remaining = [e for e in experiments if e.name not in finished]
         n_jobs = effective_jobs(jobs, len(group_experiments(remaining, jobs)) + ("task1" in tasks))
-        write_json(folder / "status.json", {"state": "incomplete", "settings": settings,
-                                            "resume": f"linclass reproduce --resume --out {out}"})
+        write_status(folder, "reproduction", "incomplete", settings=settings,
+                     resume=f"linclass reproduce --resume --out {out}")
         if progress:
             print(f"linclass reproduce: {', '.join(tasks)}: {len(remaining)} training runs"
                   f"{f' ({len(finished)} already finished)' if finished else ''}"
@@ -61,53 +62,37 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
         results = {e.name: (finished.get(e.name) or results[e.name]) for e in experiments}
         if progress:
             print("writing figures and the report", file=sys.stderr, flush=True)
-        summary = _write_report(folder, results, gradients, tasks=tasks, seed=seed, dtype=dtype, jobs=n_jobs,
-                                max_epochs=max_epochs, started=started)
+        summary = build_summary(results, gradients, folder / "figures", tasks=tasks, seed=seed, dtype=dtype,
+                                jobs=n_jobs, max_epochs=max_epochs, started=started)
+        _write_report(folder, summary)
         for stale in runs_dir.glob(".checkpoint-*"):  # states of groups formed differently before a resume
             shutil.rmtree(stale, ignore_errors=True)
-        write_json(folder / "status.json", {"state": "complete", "settings": settings})
+        write_status(folder, "reproduction", "complete", settings=settings)
     return summary
 
 
 def _incomplete_settings(out: Path) -> dict:
-    try:
-        status = json.loads((out / "status.json").read_text())
-    except (OSError, ValueError) as exc:
+    status = read_status(out)
+    if status is None or status["kind"] != "reproduction":
         raise LinclassError(f"{out} is not an interrupted reproduction (no readable status.json); "
-                            "start one without --resume.") from exc
-    if status.get("state") != "incomplete" or "settings" not in status:
+                            "start one without --resume.")
+    if status["state"] != "incomplete" or "settings" not in status:
         raise LinclassError(f"{out} is a complete reproduction; there is nothing to resume.")
     return status["settings"]
 
 
-def _write_report(folder: Path, results: dict[str, Result], gradients: dict | None, *, tasks, seed, dtype, jobs,
-                  max_epochs, started: float) -> dict:
-    figures = folder / "figures"
-    summary = {}
-    if "task1" in tasks:
-        summary["task1"] = gradients["task1"]
-    if "task2" in tasks:
-        summary["task2"] = task2(results, figures)
-    if "task3" in tasks:
-        summary["task3"] = task3(results, figures)
-    if "task4" in tasks:
-        summary["task4"] = task4(results, figures)
-    summary["environment"] = environment(
-        tasks=tasks, seed=seed, dtype=dtype, jobs=jobs, max_epochs=max_epochs, results=results,
-        gradient_seconds=gradients["wall_seconds"] if gradients else None,
-        wall_seconds=time.perf_counter() - started)
+def _write_report(folder: Path, summary: dict) -> None:
+    """summary.json, then the text written from it alone: report.md and report.html."""
     write_json(folder / "summary.json", summary)
     for name, text in (("report.md", markdown(summary)), ("report.html", html(summary, folder))):
         with atomic_file(folder / name, "w") as handle:
             handle.write(text)
-    return summary
 
 
-def _check_options(tasks, seed, dtype, jobs, max_epochs) -> None:
-    if not tasks or not set(tasks) <= set(TASKS):
-        raise LinclassError(f"tasks must be a non-empty subset of {', '.join(TASKS)}; got {tasks!r}.")
-    if dtype not in DTYPES:
-        raise LinclassError(f"dtype must be one of {', '.join(DTYPES)}; got {dtype!r}.")
-    for name, value, least in (("seed", seed, 0), ("jobs", jobs, 1), ("max_epochs", max_epochs, 1)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
-            raise LinclassError(f"{name} must be an integer >= {least}; got {value!r}.")
+def _check_options(tasks, seed, dtype, jobs, max_epochs) -> tuple[str, ...]:
+    """The options of reproduce() itself, checked as RunConfig checks its fields; returns the tasks."""
+    check_int("seed", seed, minimum=0)
+    check_choice("dtype", dtype, DTYPES)
+    check_int("jobs", jobs)
+    check_optional_int("max_epochs", max_epochs)
+    return check_subset("tasks", tasks, TASKS)

@@ -91,7 +91,7 @@ def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | Non
 
 
 def _ending(result: Result) -> str:
-    stop, epochs = result.summary["early_stop"], result.experiment.config.epochs
+    stop, epochs = result.summary["early_stop"], result.experiment.config.max_epochs
     return (f"early stopping at step {stop['step']} (epoch {stop['epoch']})" if stop
             else f"all {epochs} epoch{'' if epochs == 1 else 's'}")
 
@@ -211,6 +211,7 @@ def load_finished(runs_dir: Path, experiments: list[Experiment]) -> dict[str, Re
         if config != experiment.config:
             raise LinclassError(f"{folder} was trained with other settings; start again without --resume.")
         wall_seconds = metrics.pop("wall_seconds")
+        metrics["config"] = config.to_json()  # a run folder from before the renaming holds the old names
         finished[experiment.name] = Result(experiment, metrics, model.history_, model.weights_, wall_seconds,
                                            tuple(metrics.pop("lock_step_group", (experiment.name,))))
     return finished

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, replace
 
 from ..errors import LinclassError
-from ..runs import RunConfig
+from ..runs import MODEL_DEFAULTS, RunConfig
 
 TASKS = ("task1", "task2", "task3", "task4")
 LAMBDAS = (1.0, 0.1, 0.01, 0.001)
@@ -39,10 +39,9 @@ def plan_experiments(tasks: tuple[str, ...], *, seed: int = 0, dtype: str = "flo
                      max_epochs: int | None = None) -> list[Experiment]:
     """The training runs the given tasks need, in report order (task 4b reuses task 3's lambda-0 run)."""
     def config(**values) -> RunConfig:
-        resolved = RunConfig(seed=seed, dtype=dtype, **values).resolved()
-        if max_epochs is not None and resolved.epochs > max_epochs:
-            resolved = replace(resolved, epochs=max_epochs)
-        return resolved
+        epochs = MODEL_DEFAULTS[values["model"]]["max_epochs"]
+        cap = epochs if max_epochs is None else min(epochs, max_epochs)
+        return RunConfig(seed=seed, dtype=dtype, max_epochs=cap, **values).resolved()
 
     plan = []
     if "task2" in tasks:
@@ -53,11 +52,11 @@ def plan_experiments(tasks: tuple[str, ...], *, seed: int = 0, dtype: str = "flo
     if "task3" in tasks or "task4" in tasks:
         users = tuple(task for task in ("task3", "task4") if task in tasks)
         plan.append(Experiment("task3_softmax_lambda_0", "task 3 softmax, lambda 0",
-                               config(model="softmax", l2=0.0), users))
+                               config(model="softmax", l2_strength=0.0), users))
     if "task4" in tasks:
         for l2 in LAMBDAS:
             plan.append(Experiment(f"task4_softmax_lambda_{l2:g}", f"task 4 softmax, lambda {l2:g}",
-                                   config(model="softmax", l2=l2), ("task4",)))
+                                   config(model="softmax", l2_strength=l2), ("task4",)))
     return plan
 
 
@@ -66,10 +65,10 @@ def group_experiments(experiments: list[Experiment], jobs: int) -> list[list[Exp
     (alternating, weakest penalty first, so the long runs spread over the processes)."""
     families: dict[RunConfig, list[Experiment]] = {}
     for experiment in experiments:
-        families.setdefault(replace(experiment.config, l2=0.0), []).append(experiment)
+        families.setdefault(replace(experiment.config, l2_strength=0.0), []).append(experiment)
     groups = []
     for family in families.values():
-        family = sorted(family, key=lambda e: e.config.l2)
+        family = sorted(family, key=lambda e: e.config.l2_strength)
         parts = min(jobs, len(family))
         groups.extend(family[i::parts] for i in range(parts))
     return groups

@@ -24,7 +24,7 @@ def plural(n: int, word: str) -> str:
 def stop_text(run: dict) -> str:
     stop = run["early_stop"]
     if stop is None:
-        return f"did not fire (all {run['config']['epochs']} epochs, {run['steps']} steps)"
+        return f"did not fire (all {run['config']['max_epochs']} epochs, {run['steps']} steps)"
     return f"fired at step {stop['step']} (epoch {stop['epoch']})"
 
 
@@ -57,7 +57,7 @@ def protocol(summary: dict) -> list[tuple]:
         if run:
             c = run["config"]
             items.append(f"**Training, {label}:** mini-batch SGD from zero weights, batch {c['batch_size']}, "
-                         f"learning rate {c['learning_rate']:g}, at most {c['epochs']} epochs of "
+                         f"learning rate {c['learning_rate']:g}, at most {c['max_epochs']} epochs of "
                          f"{run['steps_per_epoch']} steps (the last incomplete batch is dropped), training set "
                          f"{'shuffled every epoch' if c['shuffle'] else 'not shuffled (same order every epoch)'}"
                          f"{' unless stated' if label == 'task 2' else ''}. Validation every fifth of an epoch, "

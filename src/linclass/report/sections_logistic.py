@@ -89,7 +89,7 @@ def _early_stopping_text(t: dict) -> str:
         if stop:
             sentences.append(f"{label.capitalize()}, early stopping fires at step {stop['step']}, in epoch "
                              f"{stop['epoch']} (counted from 0: the {ordinal(stop['epoch'] + 1)} of at most "
-                             f"{run['config']['epochs']} epochs).")
+                             f"{run['config']['max_epochs']} epochs).")
         else:
             sentences.append(f"{label.capitalize()}, early stopping {stop_text(run)}.")
     ns, sh = t["no_shuffle"], t["shuffle"]

@@ -54,7 +54,7 @@ def _overfitting_text(run: dict) -> str:
             "model fits the images it is trained on a little better than new ones. ")
     if run["early_stop"] is None:
         text += (f"But the validation loss never turned upward: it was still reaching new minima at step "
-                 f"{run['best_step']}, near the end of the {run['config']['epochs']} epochs, so training never got to "
+                 f"{run['best_step']}, near the end of the {run['config']['max_epochs']} epochs, so training never got to "
                  "the point where fitting the training set better makes the validation set worse. The gap is the "
                  "usual generalisation gap of a model that has seen every training image many times.")
     else:
@@ -128,7 +128,7 @@ def _accuracy_text(runs: list[dict], zero: dict) -> str:
     stops = {r["lambda"]: r["early_stop"]["step"] if r["early_stop"] else float("inf") for r in runs}
     if any(stops[l2] < float("inf") for l2 in ordered) and all(
             stops[a] > stops[b] for a, b in zip(ordered, ordered[1:])):
-        limit = runs[0]["config"]["epochs"]
+        limit = runs[0]["config"]["max_epochs"]
         losses = [r["best"]["val_loss"] for r in sorted(runs, key=lambda r: r["lambda"])]
         text += ("A stronger penalty also makes early stopping fire sooner (" + ", ".join(
             (f"step {stops[l2]}" if stops[l2] < float("inf") else f"not within {limit} epochs") + f" for λ = {l2:g}"

@@ -4,6 +4,7 @@ drawn from them (figures/)."""
 from __future__ import annotations
 
 import platform
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,25 @@ import numpy as np
 from .._version import __version__
 from .figures import (accuracy_figure, lambda_accuracy_figure, loss_figure, norm_figure, save_figure,
                       shuffle_accuracy_figure, shuffle_loss_figure, weights_figure)
-from .findings import batch_loss_repeat, shuffle_spikes, weight_detail, zoom_limits
 from .execute import Result
+from .findings import batch_loss_repeat, shuffle_spikes, weight_detail, zoom_limits
 from .plan import BLAS_THREADS, LAMBDAS, TASKS
+
+
+def build_summary(results: dict[str, Result], gradients: dict | None, figures: Path, *, tasks, seed, dtype, jobs,
+                  max_epochs, started: float) -> dict:
+    """summary.json's content: each task's numbers (drawing its figures into `figures`), then the environment."""
+    summary = {}
+    if "task1" in tasks:
+        summary["task1"] = gradients["task1"]
+    for name, task in (("task2", task2), ("task3", task3), ("task4", task4)):
+        if name in tasks:
+            summary[name] = task(results, figures)
+    summary["environment"] = environment(
+        tasks=tasks, seed=seed, dtype=dtype, jobs=jobs, max_epochs=max_epochs, results=results,
+        gradient_seconds=gradients["wall_seconds"] if gradients else None,
+        wall_seconds=time.perf_counter() - started)
+    return summary
 
 
 def _run(result: Result, **extra) -> dict:
@@ -28,8 +45,7 @@ def task2(results: dict[str, Result], figures: Path) -> dict:
     plain, shuffled = results["task2_logistic_no_shuffle"], results["task2_logistic_shuffle"]
     no_shuffle, shuffle = _run(plain), _run(shuffled)
     steps_per_epoch = no_shuffle["steps_per_epoch"]
-    spikes = shuffle_spikes(plain.history, shuffled.history, steps_per_epoch,
-                                     no_shuffle["validate_every"] or 1)
+    spikes = shuffle_spikes(plain.history, shuffled.history, steps_per_epoch, no_shuffle["validate_every"] or 1)
     histories = {False: plain.history, True: shuffled.history}
     marks = {metric: {False: spikes[metric]["largest_no_shuffle"], True: spikes[metric]["largest_shuffle"]}
              for metric in ("train_loss", "val_accuracy")}
@@ -106,7 +122,6 @@ def task4(results: dict[str, Result], figures: Path) -> dict:
 def environment(*, tasks, seed, dtype, jobs, max_epochs, results, gradient_seconds, wall_seconds) -> dict:
     import matplotlib
     from threadpoolctl import threadpool_info
-
 
     blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture') or 'generic'})"
             for i in threadpool_info() if i.get("user_api") == "blas"]

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-from .._validation import validate_digits
+from .._validation import (check_bool, check_choice, check_int, check_non_negative_float, check_optional_int,
+                           check_positive_float, validate_digits)
 from ..errors import LinclassError
 
 # The course report's settings for each model.
 MODEL_DEFAULTS = {
-    "logistic": {"learning_rate": 0.05, "batch_size": 128, "epochs": 500, "shuffle": False},
-    "softmax": {"learning_rate": 0.01, "batch_size": 128, "epochs": 50, "shuffle": True},
+    "logistic": {"learning_rate": 0.05, "batch_size": 128, "max_epochs": 500, "shuffle": False},
+    "softmax": {"learning_rate": 0.01, "batch_size": 128, "max_epochs": 50, "shuffle": True},
 }
+VALIDATIONS_PER_EPOCH = 5  # the report validates every fifth of an epoch
 DTYPES = {"float64": np.float64, "float32": np.float32}
+# Field names before issue 8, as old config.json files (run folders, checkpoints, reproductions) hold them.
+RENAMED_FIELDS = {"l2": "l2_strength", "epochs": "max_epochs"}
 
 
 @dataclass(frozen=True)
@@ -26,8 +29,8 @@ class RunConfig:
     digits: tuple[int, int] = (2, 3)
     learning_rate: float | None = None
     batch_size: int | None = None
-    epochs: int | None = None
-    l2: float = 0.0
+    max_epochs: int | None = None
+    l2_strength: float = 0.0  # J = C + l2_strength * sum(W^2)
     penalize_bias: bool = True
     shuffle: bool | None = None
     patience: int | None = 10  # None: no early stopping
@@ -36,37 +39,52 @@ class RunConfig:
     n_train: int = 20000
     n_val: int = 10000
     extra: dict = field(default_factory=dict, compare=False)
+    # Set on the configs resolved() returns, so a config is checked once however many layers resolve it.
+    _checked: bool = field(default=False, init=False, repr=False, compare=False)
 
     def resolved(self) -> "RunConfig":
-        """A copy with the model's defaults filled in and every value checked."""
-        if self.model not in MODEL_DEFAULTS:
-            raise LinclassError(f"model must be one of {sorted(MODEL_DEFAULTS)}; got {self.model!r}.")
-        if self.dtype not in DTYPES:
-            raise LinclassError(f"dtype must be one of {sorted(DTYPES)}; got {self.dtype!r}.")
-        values = asdict(self)
+        """A copy with the model's defaults filled in and every field checked (LinclassError naming it)."""
+        if self._checked:
+            return self
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+        check_choice("model", self.model, MODEL_DEFAULTS)
         for name, default in MODEL_DEFAULTS[self.model].items():
             if values[name] is None:
                 values[name] = default
-        values["digits"] = validate_digits(self.digits)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise LinclassError(f"seed must be an integer >= 0; got {self.seed!r}.")
-        if not isinstance(values["l2"], (int, float)) or not math.isfinite(values["l2"]) or values["l2"] < 0:
-            raise LinclassError(f"l2 must be a finite number >= 0; got {self.l2!r}.")
-        return RunConfig(**values)
+        values.update(
+            digits=validate_digits(self.digits),
+            learning_rate=check_positive_float("learning_rate", values["learning_rate"]),
+            batch_size=check_int("batch_size", values["batch_size"]),
+            max_epochs=check_int("max_epochs", values["max_epochs"]),
+            l2_strength=check_non_negative_float("l2_strength", self.l2_strength),
+            penalize_bias=check_bool("penalize_bias", self.penalize_bias),
+            shuffle=check_bool("shuffle", values["shuffle"]),
+            patience=check_optional_int("patience", self.patience),
+            seed=check_int("seed", self.seed, minimum=0),
+            dtype=check_choice("dtype", self.dtype, DTYPES),
+            n_train=check_int("n_train", self.n_train),
+            n_val=check_int("n_val", self.n_val),
+        )
+        checked = RunConfig(**values)
+        object.__setattr__(checked, "_checked", True)
+        return checked
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["digits"] = list(self.digits)
-        data.pop("extra")
+        del data["extra"], data["_checked"]
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> "RunConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
+        """The config of a config.json, written now or before the renaming (l2, epochs)."""
+        values = {RENAMED_FIELDS.get(key, key): value for key, value in data.items()}
+        known = {f.name for f in fields(cls) if f.init and f.name != "extra"}
+        unknown = set(values) - known
         if unknown:
             raise LinclassError(f"config has unknown keys {sorted(unknown)}; is it from another version?")
-        values = dict(data)
+        if len(values) != len(data):
+            raise LinclassError(f"config gives a field under its old and its new name ({sorted(data)}); keep one.")
         if "digits" in values:
             values["digits"] = tuple(values["digits"])
         return cls(**values)

@@ -13,7 +13,8 @@ from ..errors import LinclassError
 from ..models import LinearClassifier, LogisticRegression, SoftmaxRegression
 from ..preprocess import Split, binary_split, ten_class_split
 from ..training import METRIC_NAMES, Callback, EarlyStopping, Trainer
-from .config import DTYPES, RunConfig
+from .config import DTYPES, VALIDATIONS_PER_EPOCH, RunConfig
+
 
 def make_split(config: RunConfig, mnist: Mnist) -> Split:
     """The training/validation split this config asks for."""
@@ -25,59 +26,63 @@ def make_split(config: RunConfig, mnist: Mnist) -> Split:
 
 def make_model(config: RunConfig) -> LinearClassifier:
     if config.model == "logistic":
-        return LogisticRegression(l2_strength=config.l2, penalize_bias=config.penalize_bias)
-    return SoftmaxRegression(l2_strength=config.l2, penalize_bias=config.penalize_bias)
+        return LogisticRegression(l2_strength=config.l2_strength, penalize_bias=config.penalize_bias)
+    return SoftmaxRegression(l2_strength=config.l2_strength, penalize_bias=config.penalize_bias)
+
+
+def make_callbacks(config: RunConfig, callbacks: list[Callback] = ()) -> list[Callback]:
+    """Early stopping as config says (none when patience is None), then the given callbacks."""
+    return [EarlyStopping(patience=config.patience)] * (config.patience is not None) + list(callbacks)
+
+
+def schedule(config: RunConfig) -> dict:
+    """The Trainer's keyword arguments for config's schedule: learning rate, batches, epochs, validations."""
+    return {"learning_rate": config.learning_rate, "batch_size": config.batch_size,
+            "max_epochs": config.max_epochs, "shuffle": config.shuffle, "seed": config.seed,
+            "validations_per_epoch": VALIDATIONS_PER_EPOCH}
 
 
 def make_trainer(config: RunConfig, callbacks: list[Callback] = (), stop_event=None,
                  threads: int | None = None) -> Trainer:
-    stoppers = [EarlyStopping(patience=config.patience)] if config.patience is not None else []
-    return Trainer(learning_rate=config.learning_rate, batch_size=config.batch_size,
-                   max_epochs=config.epochs, shuffle=config.shuffle, seed=config.seed,
-                   callbacks=stoppers + list(callbacks), stop_event=stop_event, threads=threads)
+    """A Trainer with config's schedule, early stopping (make_callbacks) and the given callbacks."""
+    return Trainer(**schedule(config), callbacks=make_callbacks(config, callbacks), stop_event=stop_event,
+                   threads=threads)
 
 
 def train(config: RunConfig, split: Split, callbacks: list[Callback] = (), *,
           resume_from: dict | None = None, stop_event=None) -> LinearClassifier:
-    """Train a fresh model as config says on split, or continue an interrupted one (resume_from).
-
-    When stop_event (see checkpoint.stop_on_signals) is set, training ends after the current step;
-    the model then has interrupted_ = True and checkpoint_ for a later resume. Sets wall_seconds_.
-    """
-    config = config.resolved()
-    model = make_model(config)
-    trainer = make_trainer(config, callbacks, stop_event)
-    started = time.perf_counter()
-    trainer.fit(model, split.X_train, split.y_train, split.X_val, split.y_val, resume_from=resume_from)
-    model.wall_seconds_ = time.perf_counter() - started
-    model.checkpoint_ = trainer.checkpoint() if model.interrupted_ else None
-    return model
+    """Train one model as config says: train_many of one run (see there)."""
+    return train_many([config], split, [list(callbacks)], resume_from=resume_from, stop_event=stop_event)[0]
 
 
 def train_many(configs: list[RunConfig], split: Split,
                callbacks_per_model: list[list[Callback]] | None = None, *, resume_from: dict | None = None,
                stop_event=None, threads: int | None = None) -> list[LinearClassifier]:
-    """Train runs that differ only in their L2 settings in lock-step (Trainer.fit_many).
+    """Train fresh models as configs say on split, or continue interrupted ones (resume_from).
 
-    Each model ends exactly as train() would leave it; they share batches and products, so a
-    sweep costs far less than the runs one by one. Sets wall_seconds_ (shared) on every model,
-    and checkpoint_ (shared; for resume_from) when stop_event interrupted them.
+    Runs that differ only in their L2 settings train in lock-step (Trainer.fit_many): they share
+    batches and products, and each model ends exactly as it would alone. When stop_event (see
+    training.stop_on_signals) is set, training ends after the current step; the models then have
+    interrupted_ = True and checkpoint_ (shared) for a later resume_from. Sets wall_seconds_ (shared).
     """
     configs = [config.resolved() for config in configs]
     base = configs[0]
     for config in configs[1:]:
-        if replace(config, l2=base.l2, penalize_bias=base.penalize_bias) != base:
-            raise LinclassError("train_many needs runs that differ only in l2 and penalize_bias.")
+        if replace(config, l2_strength=base.l2_strength, penalize_bias=base.penalize_bias) != base:
+            raise LinclassError("train_many needs runs that differ only in l2_strength and penalize_bias.")
+    extra = callbacks_per_model if callbacks_per_model is not None else [[] for _ in configs]
+    if len(extra) != len(configs):
+        raise LinclassError(f"callbacks_per_model has {len(extra)} lists for {len(configs)} runs; give one per run.")
     models = [make_model(config) for config in configs]
-    trainer = make_trainer(base, stop_event=stop_event, threads=threads)
+    trainer = Trainer(**schedule(base), stop_event=stop_event, threads=threads)
     started = time.perf_counter()
     trainer.fit_many(models, split.X_train, split.y_train, split.X_val, split.y_val,
-                     callbacks_per_model=None if callbacks_per_model is None else [
-                         [EarlyStopping(patience=base.patience)] * (base.patience is not None) + list(extra)
-                         for extra in callbacks_per_model], resume_from=resume_from)
+                     callbacks_per_model=[make_callbacks(base, callbacks) for callbacks in extra],
+                     resume_from=resume_from)
+    wall_seconds = time.perf_counter() - started
     checkpoint = trainer.checkpoint() if any(model.interrupted_ for model in models) else None
     for model in models:
-        model.wall_seconds_ = time.perf_counter() - started
+        model.wall_seconds_ = wall_seconds
         model.checkpoint_ = checkpoint
     return models
 
