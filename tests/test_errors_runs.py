@@ -1,0 +1,147 @@
+"""Run folders: an existing --out is refused unless --force, an unwritable one is a clear error, and
+evaluate refuses folders that are not complete, undamaged runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from linclass.cli import main
+
+from errors_support import assert_one_line_error, run_cli, train_args
+
+
+# ---------------------------------------------------------------- output folder
+
+
+def test_existing_output_folder_is_refused_unless_force(mnist_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    code, _, err = run_cli(train_args(mnist_dir, out), capsys)
+    assert_one_line_error(code, err, "already exists", "--force")
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    code, _, err = run_cli(train_args(mnist_dir, out, "--force"), capsys)
+    assert code == 0, err
+    assert (out / "weights.npz").is_file() and not (out / "keep.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_force_keeps_the_old_folder_when_the_run_fails(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    code, _, err = run_cli(train_args(tmp_path / "nowhere", out, "--force"), capsys)
+    assert_one_line_error(code, err, "does not exist")
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_output_folder_that_cannot_be_written(mnist_dir, tmp_path, capsys):
+    (tmp_path / "a-file").write_text("x")
+    code, _, err = run_cli(train_args(mnist_dir, tmp_path / "a-file" / "run"), capsys)
+    assert_one_line_error(code, err, "cannot write")
+    assert (tmp_path / "a-file").read_text() == "x"
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
+def test_output_folder_in_a_read_only_folder(mnist_dir, tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        code, _, err = run_cli(train_args(mnist_dir, locked / "run"), capsys)
+        assert_one_line_error(code, err, "cannot write")
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o700)
+
+
+# ---------------------------------------------------------------- evaluate on something that is not a run
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, mnist_dir):
+    out = tmp_path_factory.mktemp("finished") / "run"
+    assert main([str(a) for a in train_args(mnist_dir, out)]) == 0
+    return out
+
+
+@pytest.fixture
+def run_copy(finished_run, tmp_path):
+    copy = tmp_path / "run-copy"
+    shutil.copytree(finished_run, copy)
+    return copy
+
+
+def test_evaluate_on_a_folder_that_is_not_a_run(tmp_path, mnist_dir, capsys):
+    code, _, err = run_cli(["evaluate", tmp_path / "absent", "--data-dir", mnist_dir], capsys)
+    assert_one_line_error(code, err, "is not a folder")
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_cli(["evaluate", tmp_path / "empty", "--data-dir", mnist_dir], capsys)
+    assert_one_line_error(code, err, "is not a complete linclass run", "weights.npz")
+    (tmp_path / "file").write_text("x")
+    code, _, err = run_cli(["evaluate", tmp_path / "file", "--data-dir", mnist_dir], capsys)
+    assert_one_line_error(code, err, "is not a folder")
+
+
+def test_evaluate_on_a_finished_run_works(finished_run, mnist_dir, capsys):
+    code, out, err = run_cli(["evaluate", finished_run, "--data-dir", mnist_dir], capsys)
+    assert code == 0, err
+    assert "validation accuracy" in out
+
+
+def _npz(**arrays) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+DAMAGED_WEIGHTS = {
+    "garbage bytes": (b"this is not a zip file at all", "is damaged"),
+    "empty file": (b"", "is damaged"),
+    "truncated archive": (lambda good: good[: len(good) // 2], "is damaged"),
+    "no weights array": (_npz(other=np.zeros((785, 1))), "is damaged"),
+    "wrong shape": (_npz(weights=np.zeros((784, 1))),
+                    "shape (784, 1); expected finite floats of shape (785, 1)"),
+    "softmax shape for a logistic run": (_npz(weights=np.zeros((785, 10))), "expected finite floats of shape"),
+    "integer weights": (_npz(weights=np.zeros((785, 1), dtype=np.int64)), "expected finite floats"),
+    "NaN weights": (_npz(weights=np.full((785, 1), np.nan)), "expected finite floats"),
+    "object array": (_npz(weights=np.array([None] * 785, dtype=object).reshape(785, 1)), "is damaged"),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED_WEIGHTS)
+def test_evaluate_with_damaged_weights(run_copy, mnist_dir, capsys, case):
+    payload, message = DAMAGED_WEIGHTS[case]
+    weights = run_copy / "weights.npz"
+    if callable(payload):
+        payload = payload(weights.read_bytes())
+    weights.write_bytes(payload)
+    code, _, err = run_cli(["evaluate", run_copy, "--data-dir", mnist_dir], capsys)
+    assert_one_line_error(code, err, "weights.npz", message)
+
+
+def test_evaluate_with_a_npy_file_as_weights(run_copy, mnist_dir, capsys):
+    with open(run_copy / "weights.npz", "wb") as handle:
+        np.save(handle, np.zeros((785, 1)))
+    code, _, err = run_cli(["evaluate", run_copy, "--data-dir", mnist_dir], capsys)
+    assert_one_line_error(code, err, "weights.npz", "is damaged")
+
+
+@pytest.mark.parametrize("name, payload, message", [
+    ("config.json", "{not json", "damaged run files"),
+    ("config.json", json.dumps({"model": "logistic", "learning_rate": 0.1, "colour": "red"}), "unknown keys"),
+    ("history.json", "[]", "damaged run files"),
+    ("metrics.json", "", "damaged run files"),
+])
+def test_evaluate_with_damaged_json(run_copy, mnist_dir, capsys, name, payload, message):
+    (run_copy / name).write_text(payload)
+    code, _, err = run_cli(["evaluate", run_copy, "--data-dir", mnist_dir], capsys)
+    assert_one_line_error(code, err, message)
