@@ -32,7 +32,7 @@ test-fast: $(STAMP)
 reproduce: $(STAMP)
 	$(BIN)/linclass reproduce --out $(OUT) --force --jobs $(JOBS)
 
-# The performance benchmark (benchmarks/bench.py): prints one table, writes
+# The performance benchmark (python -m benchmarks): prints one table, writes
 # benchmarks/results/latest.json. Needs the bench extra (PyTorch CPU, scikit-learn, psutil).
 # BENCH_ARGS="--quick --skip-peers" make bench for a short run.
 BENCH_STAMP := $(VENV)/.bench-installed
@@ -42,7 +42,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # A long property-based run of the IDX reader and the models (tests/test_fuzz.py); `make test` runs
 # the same properties with a few hundred examples each. FUZZ_EXAMPLES=200000 make fuzz for longer.

@@ -1,6 +1,6 @@
 """linclass benchmark suite: prints one table and writes benchmarks/results/latest.json.
 
-    python benchmarks/bench.py [--repeats N] [--quick] [--skip-peers] [--skip-reproduce]
+    python -m benchmarks [--repeats N] [--quick] [--skip-peers] [--skip-reproduce]
                                [--dtype float64|float32] [--out PATH]
 
 Rows: the matrix-product floor of the ten-class workload, linclass softmax-50 against it, PyTorch
@@ -21,13 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from . import bench_procs as procs
+from . import bench_stats as stats
+from . import bench_workloads as wl
+from .bench_summary import build_table, check_targets, summarize
 
-import bench_procs as procs  # noqa: E402
-import bench_stats as stats  # noqa: E402
-from bench_summary import build_table, check_targets, summarize  # noqa: E402
-import bench_workloads as wl  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 RESULTS = HERE / "results"
 NOTES = [
@@ -65,7 +64,7 @@ NOTES = [
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=None,
                         help="repeats of the expensive rows (default 3; 1 with --quick); "
@@ -322,6 +321,3 @@ def main(argv=None) -> int:
 def _load(values):
     return "?" if not values else "/".join(f"{v:.2f}" for v in values)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

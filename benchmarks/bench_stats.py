@@ -7,7 +7,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -123,20 +122,13 @@ def now_iso() -> str:
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Write atomically, so an interrupted run never leaves half a results file."""
+    """Write atomically (linclass's one atomic writer), so an interrupted run never leaves half a results file."""
+    from linclass._io import atomic_file
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1, allow_nan=False, default=_jsonable)
-            handle.write("\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; a results file is for everyone to read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, "w") as handle:
+        json.dump(data, handle, indent=1, allow_nan=False, default=_jsonable)
+        handle.write("\n")
 
 
 def _jsonable(value):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import bench_stats as stats
-import bench_workloads as wl
+from . import bench_stats as stats
+from . import bench_workloads as wl
 
 TARGETS = {"ratio_to_floor": 1.3, "reproduce_jobs2_seconds": 5.0, "peak_rss_mb": 400.0, "cached_load_seconds": 0.1}
 

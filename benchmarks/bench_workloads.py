@@ -14,11 +14,16 @@ import warnings
 
 import numpy as np
 
-N_TRAIN, N_VAL, N_FEATURES, N_CLASSES = 20_000, 10_000, 785, 10
-BATCH_SIZE, EPOCHS, LEARNING_RATE, SEED = 128, 50, 0.01, 0
+from linclass.preprocess import N_PIXELS
+from linclass.runs import VALIDATIONS_PER_EPOCH, RunConfig, schedule
+
+# The report's ten-class run, as linclass defines it (RunConfig's softmax defaults), without early stopping.
+SOFTMAX = RunConfig(model="softmax").resolved()
+N_TRAIN, N_VAL, N_FEATURES, N_CLASSES = SOFTMAX.n_train, SOFTMAX.n_val, N_PIXELS + 1, 10
+BATCH_SIZE, EPOCHS, LEARNING_RATE, SEED = SOFTMAX.batch_size, SOFTMAX.max_epochs, SOFTMAX.learning_rate, SOFTMAX.seed
 BATCHES_PER_EPOCH = N_TRAIN // BATCH_SIZE  # 156
 STEPS = EPOCHS * BATCHES_PER_EPOCH  # 7800
-VALIDATE_EVERY = BATCHES_PER_EPOCH // 5  # 31
+VALIDATE_EVERY = max(1, BATCHES_PER_EPOCH // VALIDATIONS_PER_EPOCH)  # 31, as the Trainer computes it
 VALIDATIONS = len(range(0, STEPS, VALIDATE_EVERY))  # 252
 TARGET_ACCURACY = 0.915
 
@@ -104,8 +109,7 @@ def run_linclass(split, max_epochs: int = EPOCHS) -> dict:
             self.marks.append((step, time.perf_counter(), logs["val_accuracy"]))
 
     clock = ValidationClock()
-    trainer = Trainer(learning_rate=LEARNING_RATE, batch_size=BATCH_SIZE, max_epochs=max_epochs,
-                      shuffle=True, seed=SEED, callbacks=[clock])
+    trainer = Trainer(**{**schedule(SOFTMAX), "max_epochs": max_epochs}, callbacks=[clock])
     gc.collect()
     started = time.perf_counter()
     model = SoftmaxRegression().fit(split.X_train, split.y_train, split.X_val, split.y_val, trainer=trainer)

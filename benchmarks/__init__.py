@@ -1,0 +1,1 @@
+"""The linclass benchmark suite (run it with `python -m benchmarks`; see benchmarks/README.md)."""
