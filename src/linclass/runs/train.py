@@ -32,7 +32,8 @@ def make_model(config: RunConfig) -> LinearClassifier:
 
 def make_callbacks(config: RunConfig, callbacks: list[Callback] = ()) -> list[Callback]:
     """Early stopping as config says (none when patience is None), then the given callbacks."""
-    return [EarlyStopping(patience=config.patience)] * (config.patience is not None) + list(callbacks)
+    stoppers = [EarlyStopping(patience=config.patience)] if config.patience is not None else []
+    return stoppers + list(callbacks)
 
 
 def schedule(config: RunConfig) -> dict:
