@@ -150,6 +150,7 @@ def test_old_checkpoint_still_resumes_bit_identically(tmp_path, mnist, mnist_dir
         np.testing.assert_array_equal(archive["weights"], uninterrupted.weights_)
 
 
+@pytest.mark.slow  # a (reduced) reproduction
 def test_old_reproduction_still_resumes(tmp_path, mnist_dir):
     options = ["--only", "task2", "--max-epochs-override", "1", "--no-progress", "--data-dir", str(mnist_dir)]
     fresh, old = tmp_path / "fresh", tmp_path / "old"
