@@ -26,7 +26,7 @@ def make_split(config: RunConfig, mnist: Mnist) -> Split:
 def make_model(config: RunConfig) -> LinearClassifier:
     if config.model == "logistic":
         return LogisticRegression(l2_strength=config.l2, penalize_bias=config.penalize_bias)
-    return SoftmaxRegression(l2_strength=config.l2, penalize_bias=config.penalize_bias)
+    return SoftmaxRegression(n_classes=10, l2_strength=config.l2, penalize_bias=config.penalize_bias)
 
 
 def make_trainer(config: RunConfig, callbacks: list[Callback] = (), stop_event=None,
