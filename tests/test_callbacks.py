@@ -126,3 +126,18 @@ def test_bad_trainer_arguments_are_linclass_errors():
                             ({"threads": 0}, "threads")]:
         with pytest.raises(LinclassError, match=message):
             Trainer(**kwargs)
+
+
+def test_more_bad_api_values_are_linclass_errors():
+    from linclass.training import History
+
+    X, y = toy_problem()
+    cases = [(lambda: History().series("val_los"), "name must be 'train_loss_per_step' or one of"),
+             (lambda: LogisticRegression().fit(X, y, trainer="fast"), "trainer must be a linclass Trainer"),
+             (lambda: ProgressBar(refresh_every=0), "refresh_every must be an integer >= 1"),
+             (lambda: Trainer(batch_size=8).fit_many([], X, y), "fit_many needs a list of one or more models"),
+             (lambda: Trainer(batch_size=8).fit("model", X, y), "models must be LogisticRegression or Softmax"),
+             (lambda: LogisticRegression().fit(X, y, X, trainer=Trainer(batch_size=8)), "y_val must have shape")]
+    for call, message in cases:
+        with pytest.raises(LinclassError, match=message):
+            call()

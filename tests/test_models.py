@@ -175,7 +175,7 @@ def test_a_run_folders_weights_only_file_loads_when_the_kind_is_known(tmp_path):
     (lambda p: np.savez(p, weights=np.zeros((3, 2)), kind=np.array("softmax"), l2_strength=np.array(-1.0)),
      "l2_strength must be"),
     (lambda p: np.savez(p, weights=np.zeros((3, 2)), kind=np.array("softmax"), classes=np.array([3, 1])),
-     "classes must be 2 sorted distinct integers"),
+     "classes must be sorted distinct integers"),
 ])
 def test_a_bad_model_file_is_refused_in_one_line(tmp_path, write, message):
     path = tmp_path / "model.npz"
@@ -188,5 +188,5 @@ def test_a_bad_model_file_is_refused_in_one_line(tmp_path, write, message):
 def test_softmax_file_loaded_as_logistic_is_refused(tmp_path):
     X, y = toy_problem()
     SoftmaxRegression(n_classes=2).fit(X, y, trainer=small_trainer()).save(tmp_path / "m.npz")
-    with pytest.raises(LinclassError, match=r"kind must be one of \['logistic'\]; got array\('softmax'"):
+    with pytest.raises(LinclassError, match=r"kind must be one of \[.logistic.\]; got .softmax.\. Load it with its class"):
         LogisticRegression.load(tmp_path / "m.npz")

@@ -3,21 +3,19 @@ losses.py, the loop in training/. Models save to and load from the run folder's 
 
 from __future__ import annotations
 
-import inspect
-import zipfile
-
 import numpy as np
 
 from . import losses
-from ._io import read_npz, save_npz
+from ._estimator import Estimator
 from ._validation import (check_bool, check_features, check_int, check_labels, check_non_negative_float,
                           class_indices, find_classes)
 from .errors import LinclassError
+from .model_file import ModelFile, read_model_file, write_model_file
 from .preprocess import one_hot
 from .training import FitResult, Trainer
 
 
-class LinearClassifier:
+class LinearClassifier(Estimator):
     """Shared estimator API; __init__ only stores its keyword arguments, fit checks them.
 
     Subclasses fix the output function (sigmoid or softmax). Labels may be any integers: fit maps
@@ -25,57 +23,17 @@ class LinearClassifier:
     """
 
     kind: str
-    _estimator_type = "classifier"  # scikit-learn < 1.6 reads this; newer ones call __sklearn_tags__
 
     def __init__(self, *, l2_strength: float = 0.0, penalize_bias: bool = True):
         self.l2_strength = l2_strength
         self.penalize_bias = penalize_bias
 
-    # -- scikit-learn conventions
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return [p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind is p.KEYWORD_ONLY]
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The keyword arguments of __init__ and their current values."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params):
-        """Set __init__ keyword arguments (checked by the next fit); returns self."""
-        for name, value in params.items():
-            if name not in self._param_names():
-                raise LinclassError(f"{type(self).__name__} has no parameter {name!r}; its parameters are "
-                                    f"{self._param_names()}.")
-            setattr(self, name, value)
-        return self
-
-    def __sklearn_tags__(self):
-        from sklearn.utils import ClassifierTags, Tags, TargetTags  # only scikit-learn calls this
-
-        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
-                    classifier_tags=ClassifierTags(multi_class=self.kind == "softmax"))
-
     def _check_params(self) -> None:
         check_non_negative_float("l2_strength", self.l2_strength)
         check_bool("penalize_bias", self.penalize_bias)
 
-    # -- the maths, one output function per subclass
-    def wanted_classes(self) -> int | None:
-        """The number of classes fit must find (None: as many as y holds)."""
-        raise NotImplementedError
-
-    def encode_targets(self, y: np.ndarray, dtype) -> np.ndarray:
-        """(N,) class indices -> (N, n_outputs) targets for the loss."""
-        raise NotImplementedError
-
-    def loss_and_residual(self, logits, targets, out=None) -> tuple[float, np.ndarray]:
-        raise NotImplementedError
-
-    def predict_from_logits(self, logits: np.ndarray) -> np.ndarray:
-        """(N, n_outputs) logits -> (N,) class indices."""
-        raise NotImplementedError
-
-    # -- what the trainer calls
+    # -- what the trainer calls; each subclass adds the maths of its output function: wanted_classes,
+    # encode_targets, loss_and_residual, cross_entropy and predict_from_logits
     def prepare_fit(self, X, y, X_val=None, y_val=None) -> tuple:
         """Check the parameters and data; set classes_ and n_features_in_.
 
@@ -157,65 +115,41 @@ class LinearClassifier:
         classes = getattr(self, "classes_", None)
         return classes if classes is not None else np.arange(max(2, self._fitted_weights().shape[1]))
 
-    def _known_outputs(self) -> int | None:
-        raise NotImplementedError
-
     def _fitted_weights(self) -> np.ndarray:
         W = getattr(self, "weights_", None)
         if W is None:
             raise LinclassError(f"this {type(self).__name__} is not fitted yet; call fit first.")
         return W
 
-    # -- files: the run folder's weights.npz, plus the kind, classes and parameters; never pickled
+    # -- files: the run folder's weights.npz format plus kind, classes and parameters; never pickled
     def save(self, path) -> None:
         """Write weights (D, K), kind, classes and parameters as plain arrays to an .npz file."""
-        W = self._fitted_weights()
         self._check_params()
-        params = {name: np.asarray(value) for name, value in self.get_params().items() if value is not None}
-        save_npz(path, weights=W, kind=np.array(self.kind), classes=self.known_classes(), **params)
+        write_model_file(path, ModelFile(self._fitted_weights(), self.kind, self.known_classes(), self.get_params()))
 
     @classmethod
     def load(cls, path) -> "LinearClassifier":
-        """A model written by save(), or a run folder's weights.npz (only "weights": the class called gives the kind)."""
+        """A model written by save(), or a run folder's weights.npz (only weights: the class called gives the kind)."""
+        stored = read_model_file(path, sorted({n for kind in MODEL_KINDS.values() for n in kind._param_names()}))
+        model_class = MODEL_KINDS.get(stored.kind, cls) if stored.kind is not None else cls
         try:
-            arrays = read_npz(path)
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise LinclassError(f"{path} is not a readable model file ({exc}); give a file written by save().") from None
-        try:
-            return cls._from_arrays(arrays)
+            if stored.kind is None and cls is LinearClassifier:
+                raise LinclassError("only weights, no model kind; load it with LogisticRegression.load or "
+                                    "SoftmaxRegression.load.")
+            if stored.kind not in (None, *MODEL_KINDS) or not issubclass(model_class, cls):
+                expected = sorted(MODEL_KINDS) if cls is LinearClassifier else [cls.kind]
+                raise LinclassError(f"kind must be one of {expected}; got {stored.kind!r}. Load it with its class.")
+            model = model_class(**{k: v for k, v in stored.params.items() if k in model_class._param_names()})
+            model._check_params()
+            model.set_weights(stored.weights)
+            if stored.classes is not None:
+                if len(stored.classes) != len(model.known_classes()):
+                    raise LinclassError(f"classes must be {len(model.known_classes())} labels, one per output; "
+                                        f"got {stored.classes.tolist()}.")
+                model.classes_ = stored.classes
         except LinclassError as exc:
             raise LinclassError(f"{path}: {exc}") from None
-
-    @classmethod
-    def _from_arrays(cls, arrays: dict) -> "LinearClassifier":
-        if "weights" not in arrays:
-            raise LinclassError(f"no 'weights' array (found {sorted(arrays)}); give a file written by save().")
-        kind = arrays.get("kind")
-        if kind is None and cls is LinearClassifier:
-            raise LinclassError("only weights, no model kind; load it with LogisticRegression.load or "
-                                "SoftmaxRegression.load.")
-        model_class = cls
-        if kind is not None:
-            model_class = MODEL_KINDS.get(str(kind)) if kind.shape == () and kind.dtype.kind == "U" else None
-            if model_class is None or not issubclass(model_class, cls):
-                expected = sorted(MODEL_KINDS) if cls is LinearClassifier else [cls.kind]
-                raise LinclassError(f"kind must be one of {expected}; got {kind!r}. Load it with the matching class.")
-        params = {name: arrays[name].item() for name in model_class._param_names()
-                  if name in arrays and arrays[name].shape == () and arrays[name].dtype.kind in "fiub"}
-        model = model_class(**params)
-        model._check_params()
-        model.set_weights(arrays["weights"])
-        classes = arrays.get("classes")
-        if classes is not None:
-            if (classes.ndim != 1 or classes.dtype.kind not in "iu" or len(classes) != len(model.known_classes())
-                    or np.any(np.diff(classes) <= 0)):
-                raise LinclassError(f"classes must be {len(model.known_classes())} sorted distinct integers; "
-                                    f"got {classes!r}.")
-            model.classes_ = classes.astype(np.int64)
         return model
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
 
 
 class LogisticRegression(LinearClassifier):
@@ -232,6 +166,10 @@ class LogisticRegression(LinearClassifier):
 
     def encode_targets(self, y, dtype):
         return y.reshape(-1, 1).astype(dtype)
+
+    def cross_entropy(self, logits, y):
+        """Mean binary cross-entropy of logits (N, 1) for labels y (N,)."""
+        return losses.binary_cross_entropy(logits, class_indices(check_labels(y, len(logits)), self.known_classes()))
 
     def loss_and_residual(self, logits, targets, out=None):
         return losses.logistic_loss_and_residual(logits, targets, out)
@@ -280,6 +218,10 @@ class SoftmaxRegression(LinearClassifier):
 
     def encode_targets(self, y, dtype):
         return one_hot(y, self.n_outputs, dtype=dtype)
+
+    def cross_entropy(self, logits, y):
+        """Mean softmax cross-entropy of logits (N, K) for labels y (N,)."""
+        return losses.softmax_cross_entropy(logits, class_indices(check_labels(y, len(logits)), self.known_classes()))
 
     def loss_and_residual(self, logits, targets, out=None):
         return losses.softmax_loss_and_residual(logits, targets, out)

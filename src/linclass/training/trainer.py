@@ -8,45 +8,28 @@ gather, each forward product and each validation pass, and each ends bit for bit
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
 import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from .._validation import check_bool, check_int, check_positive_float, check_seed, warn_without_bias
+from .._validation import check_bool, check_int, check_positive_float, check_seed
 from ..errors import LinclassError
-from ..losses import add_l2_gradient
 from .callbacks import Callback, EarlyStopping, check_callbacks
 from .checkpoint import capture_state, restore_state
+from .divergence import DEFAULT_MAX_LOSS, TrainingDiverged
 from .evaluation import Evaluator
 from .history import History
+from .inputs import check_models, per_model_settings, prepare_data
 from .state import ModelState, Progress
+from .step import Workspace, take_step
 from .weight_bank import WeightBank
 
-
-class TrainingDiverged(LinclassError):
-    """The loss or the update became non-finite or exploded; the model keeps the weights before that step."""
-
-
-# A mean cross-entropy this large means the true classes get probabilities below e^-10000:
-# the steps overshoot (linear models never overflow with a stable loss, they only blow up).
-DEFAULT_MAX_LOSS = 1e4
-
-
-@dataclass
-class _Workspace:
-    """Per-model buffers the step reuses, so the loop allocates almost nothing."""
-
-    logits: np.ndarray | None  # own copy of the model's logit columns (lock-step only)
-    residual: np.ndarray
-    grad: np.ndarray
-    step_callbacks: list
+__all__ = ["DEFAULT_MAX_LOSS", "Trainer", "TrainingDiverged"]
 
 
 class Trainer:
@@ -115,39 +98,16 @@ class Trainer:
         Each model gets its own copy of the trainer's callbacks (or callbacks_per_model) and its own
         learning rate (learning_rates, default the trainer's), and ends exactly as fit() would leave it.
         """
-        models = list(models) if isinstance(models, (list, tuple)) else []
-        if not models:
-            raise LinclassError("fit_many needs a list of one or more models; got none.")
-        if callbacks_per_model is None:  # the trainer itself is shared, not copied, by callbacks holding it
-            callbacks_per_model = [copy.deepcopy(self.callbacks, {id(self): self}) for _ in models]
-        if learning_rates is None:
-            learning_rates = [self.learning_rate] * len(models)
-        for name, values in (("callbacks_per_model", callbacks_per_model), ("learning_rates", learning_rates)):
-            if not isinstance(values, (list, tuple)) or len(values) != len(models):
-                raise LinclassError(f"{name} must be a list with one entry per model ({len(models)}); got {values!r}.")
-        learning_rates = [check_positive_float(f"learning_rates[{i}]", rate) for i, rate in enumerate(learning_rates)]
-        self._setup(models, [check_callbacks(c, "callbacks_per_model") for c in callbacks_per_model],
-                    learning_rates, X, y, X_val, y_val)
+        models = check_models(models)
+        callbacks_per_model, learning_rates = per_model_settings(self, models, callbacks_per_model, learning_rates)
+        self._setup(models, callbacks_per_model, learning_rates, X, y, X_val, y_val)
         if resume_from is not None:
             restore_state(self, resume_from)
         self._train()
         return [model.history_ for model in models]
 
     def _setup(self, models, callbacks_per_model, learning_rates, X, y, X_val, y_val) -> None:
-        for model in models:
-            if not callable(getattr(model, "prepare_fit", None)):
-                raise LinclassError(f"models must be LogisticRegression or SoftmaxRegression objects; got {model!r}.")
-        X, y, X_val, y_val = [model.prepare_fit(X, y, X_val, y_val) for model in models][0]
-        if len({(type(model), model.n_outputs) for model in models}) != 1:
-            raise LinclassError("fit_many needs models of the same kind and number of classes.")
-        warn_without_bias(X)
-        if self.batch_size > len(X):
-            raise LinclassError(f"batch_size must be at most the {len(X)} training rows; got {self.batch_size}.")
-        for callbacks in callbacks_per_model:
-            stopper = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
-            if stopper is not None and stopper.monitor.startswith("val") and X_val is None:
-                raise LinclassError("early stopping on val_loss needs X_val and y_val; pass them or drop it.")
-
+        X, y, X_val, y_val = prepare_data(models, callbacks_per_model, self.batch_size, X, y, X_val, y_val)
         first = models[0]
         self.X, self.targets = X, first.encode_targets(y, X.dtype)
         batches_per_epoch = len(X) // self.batch_size
@@ -169,7 +129,9 @@ class Trainer:
         map_blocks = pool.map if pool is not None else map
         states = self.model_states
         try:
-            with _blas_controller().limit(limits=1, user_api="blas"), pool or contextlib.nullcontext():
+            # Overflow is expected when a run diverges; the loop detects it and says so in one line.
+            with (_blas_controller().limit(limits=1, user_api="blas"), pool or contextlib.nullcontext(),
+                  np.errstate(over="ignore", invalid="ignore")):
                 self._loop(map_blocks)
                 self.bank.detach()
                 finished = [state for state in states if not state.interrupted]
@@ -210,10 +172,7 @@ class Trainer:
         shared, K, D = bank.shared, bank.n_outputs, X.shape[1]
         batch, batch_targets = np.empty((batch_size, D), dtype=X.dtype), np.empty((batch_size, K), dtype=X.dtype)
         logits_all = np.empty((batch_size, bank.weights.shape[1]), dtype=X.dtype)
-        lanes = [(state, _Workspace(np.empty((batch_size, K), dtype=X.dtype) if shared else None,
-                                    np.empty((batch_size, K), dtype=X.dtype), np.empty((D, K), dtype=X.dtype),
-                                    [c for c in state.callbacks if type(c).on_step_end is not Callback.on_step_end]))
-                 for state in self.model_states]
+        lanes = [(state, Workspace.for_state(state, batch_size, D, K, X.dtype, shared)) for state in self.model_states]
         active = [lane for lane in lanes if not lane[0].stop_training]
         if not active:
             return
@@ -235,18 +194,11 @@ class Trainer:
                 np.matmul(X_batch, bank.weights, out=logits_all)
                 step = progress.global_step
                 for position, (state, work) in enumerate(active):
-                    model, grad = state.model, work.grad
-                    W = model.weights_
                     if shared:
                         np.copyto(work.logits, logits_all[:, bank.columns(position)])
-                    loss, _ = model.loss_and_residual(work.logits if shared else logits_all, T_batch, out=work.residual)
-                    np.matmul(X_batch.T, work.residual, out=grad)
-                    add_l2_gradient(grad, W, state.l2_strength, state.penalize_bias)
-                    grad *= state.learning_rate
-                    if not (loss <= self.max_loss and math.isfinite(grad.sum())):
-                        self._diverged(state, loss)
-                    W -= grad
-                    state.history.train_loss_per_step[step] = loss
+                    state.history.train_loss_per_step[step] = take_step(
+                        state, work, X_batch, T_batch, work.logits if shared else logits_all, self.max_loss,
+                        f" ({state.model!r})" if shared else "")
                     for callback in work.step_callbacks:
                         callback.on_step_end(state, step)
                         _record_stops(active, step, callback)
@@ -279,21 +231,6 @@ class Trainer:
             for callback in state.callbacks:
                 callback.on_validation_end(state, step, logs)
                 _record_stops(active, step, callback)
-
-    def _diverged(self, state: ModelState, loss: float) -> None:
-        problem = "the update is not finite" if math.isfinite(loss) else "it is not finite"
-        if math.isfinite(loss) and loss > self.max_loss:
-            problem = f"it exceeds {self.max_loss:g} nats"
-        which = f" ({state.model!r})" if len(self.model_states) > 1 else ""
-        rate, strength = state.learning_rate, state.l2_strength
-        if rate * strength >= 1:  # the penalty alone scales W by 1 - 2 rate strength per step: |.| >= 1
-            advice = (f"Lower λ (l2_strength, --l2; now {strength:g}): each step scales the weights by "
-                      f"1 - 2·learning_rate·λ, which needs learning_rate·λ < 1 (learning rate now {rate:g}).")
-        else:
-            advice = f"Lower the learning rate (now {rate:g})."
-        raise TrainingDiverged(
-            f"training diverged at step {self.progress.global_step} (epoch {self.progress.epoch}){which}: "
-            f"batch loss {loss:.4g}, {problem}; the model keeps the weights before this step. {advice}")
 
 
 def _record_stops(active: list, step: int, callback) -> None:
