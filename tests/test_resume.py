@@ -74,12 +74,12 @@ def test_interrupt_then_resume_is_bit_identical(tmp_path, mnist_dir, uninterrupt
 
 def test_interrupted_twice(tmp_path, mnist_dir, uninterrupted):
     out = tmp_path / "run"
-    code, _, _ = interrupt_after(start_training(out, mnist_dir), 0.2, signal.SIGINT)
+    code, _ = interrupt_after(start_training(out, mnist_dir), 0.2, signal.SIGINT)
     assert code == 130
     resumed = subprocess.Popen([sys.executable, "-m", "linclass.cli", "train", "--resume", "--out", str(out),
                                 "--data-dir", str(mnist_dir), "--no-progress"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    code, _, _ = interrupt_after(resumed, 0.3, signal.SIGINT)
+    code, _ = interrupt_after(resumed, 0.3, signal.SIGINT)
     assert code in (0, 130)
     if code == 130:
         assert main(["train", "--resume", "--out", str(out), "--data-dir", str(mnist_dir), "--no-progress"]) == 0
