@@ -256,7 +256,7 @@ def test_losses_are_finite_for_large_weights_on_real_images(real_features, setti
     features, y10, y2 = real_features
     X = features[settings["dtype"]]
     l2 = settings["l2_strength"]
-    for model, y in ((SoftmaxRegression(l2_strength=l2), y10), (LogisticRegression(l2_strength=l2), y2)):
+    for model, y in ((SoftmaxRegression(n_classes=10, l2_strength=l2), y10), (LogisticRegression(l2_strength=l2), y2)):
         W = _weights(settings, model.n_outputs)
         model.set_weights(W)
         logits = model.decision_function(X)

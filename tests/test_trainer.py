@@ -221,3 +221,79 @@ def test_thread_count_does_not_change_a_bit(mnist):
             for trainer in trainers]
     np.testing.assert_array_equal(runs[0].weights_, runs[1].weights_)
     assert runs[0].history_ == runs[1].history_
+
+
+def test_divergence_from_a_huge_l2_names_lambda():
+    X, y = toy_problem()
+    with pytest.raises(TrainingDiverged, match=r"Lower λ \(l2_strength, --l2; now 1e\+300\).*learning_rate·λ < 1"):
+        LogisticRegression(l2_strength=1e300).fit(X, y, trainer=Trainer(learning_rate=0.01, batch_size=8))
+
+
+def original_rules_trainer():
+    """The original assignment's rules: no shuffling, best loss starting at 1.0, weights at the stop kept."""
+    return Trainer(learning_rate=0.01, batch_size=128, max_epochs=50, shuffle=False,
+                   callbacks=[EarlyStopping(patience=10, baseline=1.0, restore_best_weights=False)])
+
+
+def test_baseline_one_stops_softmax_lambda_one_at_step_279(mnist):
+    """Task 4c under the original code's rules: lambda = 1 never gets below 1.0, so the 10th validation stops."""
+    split = make_split(RunConfig(model="softmax", l2_strength=1.0, shuffle=False).resolved(), mnist)
+    model = SoftmaxRegression(l2_strength=1.0).fit(split.X_train, split.y_train, split.X_val, split.y_val,
+                                                   trainer=original_rules_trainer())
+    assert (model.early_stop_.step, model.early_stop_.epoch) == (279, 1) and model.n_steps_ == 280
+    assert model.early_stop_.stopped_by == "EarlyStopping" and model.best_step_ is None
+    assert min(logs["val_loss"] for logs in model.history_.validation.values()) > 1.0
+    # The weights at the stop are kept; they are the weights after the last step, validated at it.
+    assert model.final_weights_metrics_ == model.final_metrics_ == model.history_.validation[279]
+
+
+def original_assignment_loop(X, y, X_val, y_val, l2, learning_rate=0.01, batch_size=128, epochs=50, patience=10):
+    """The original code's loop in plain NumPy: (steps taken, [train_loss, val_loss, train_acc, val_acc] of
+    the weights after the last step). Validation every batches_per_epoch // 5 steps from step 0, after the update."""
+    def softmax(z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def loss_and_accuracy(W, X, y):
+        probs = softmax(X @ W)
+        return -np.mean(np.log(probs[np.arange(len(y)), y])), np.mean(probs.argmax(axis=1) == y)
+
+    Y = np.eye(10)[y]
+    W = np.zeros((X.shape[1], 10))
+    batches = len(X) // batch_size
+    every, best, wait, step = batches // 5, 1.0, 0, 0
+    for epoch in range(epochs):
+        for b in range(batches):
+            X_b, Y_b = X[b * batch_size:(b + 1) * batch_size], Y[b * batch_size:(b + 1) * batch_size]
+            W = W - learning_rate * (X_b.T @ (softmax(X_b @ W) - Y_b) / batch_size + 2 * l2 * W)
+            stop = False
+            if step % every == 0:
+                val_loss, _ = loss_and_accuracy(W, X_val, y_val)
+                if val_loss < best:
+                    best, wait = val_loss, 0
+                else:
+                    wait += 1
+                    stop = wait >= patience
+            step += 1
+            if stop:
+                break
+        else:
+            continue
+        break
+    (train_loss, train_acc), (val_loss, val_acc) = loss_and_accuracy(W, X, y), loss_and_accuracy(W, X_val, y_val)
+    return step, [train_loss, val_loss, train_acc, val_acc]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("l2", [1.0, 0.0])
+def test_final_weight_metrics_match_the_original_loop(mnist, l2):
+    split = make_split(RunConfig(model="softmax", l2_strength=l2, shuffle=False).resolved(), mnist)
+    steps, expected = original_assignment_loop(split.X_train, split.y_train, split.X_val, split.y_val, l2)
+    model = SoftmaxRegression(l2_strength=l2).fit(split.X_train, split.y_train, split.X_val, split.y_val,
+                                                  trainer=original_rules_trainer())
+    assert model.n_steps_ == steps == (280 if l2 else 7800)
+    final = model.final_weights_metrics_
+    np.testing.assert_allclose([final[name] for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy")],
+                               expected, rtol=0, atol=1e-6)
+    if not l2:  # the last step (7799) is not a validation step (7781): the final weights are evaluated once more
+        assert max(model.history_.validation) == 7781 and final != model.final_metrics_

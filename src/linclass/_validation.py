@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 
 import numpy as np
 
@@ -44,32 +45,84 @@ def check_non_negative_float(name: str, value) -> float:
     return float(value)
 
 
+def check_bool(name: str, value) -> bool:
+    """True or False (NumPy's bool included), as a Python bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise LinclassError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
+def check_seed(value) -> int | None:
+    """None or an integer >= 0 (the seed of np.random.default_rng)."""
+    return None if value is None else check_int("seed", value, minimum=0)
+
+
 def check_features(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
-    """X must be a finite floating (N, D) array, with D == n_features when given."""
-    if not isinstance(X, np.ndarray):
-        raise LinclassError(f"{name} must be a NumPy array; got {type(X).__name__}.")
+    """X must be a finite floating (N, D) array (array-likes go through np.asarray), D == n_features when given."""
+    if X is None:
+        raise LinclassError(f"{name} must be an (N, D) array of features; got None.")
+    try:
+        X = np.asarray(X)
+    except (ValueError, TypeError) as exc:
+        raise LinclassError(f"{name} must be an (N, D) array of numbers; got a {type(X).__name__} "
+                            f"NumPy cannot read as one ({exc}).") from None
     if X.ndim != 2 or 0 in X.shape:
         raise LinclassError(f"{name} must be a non-empty (N, D) array; got shape {X.shape}.")
     if X.dtype not in (np.float32, np.float64):
         raise LinclassError(f"{name} must be float32 or float64; got {X.dtype}. Use linclass.preprocess(images).")
     if n_features is not None and X.shape[1] != n_features:
-        raise LinclassError(f"{name} has {X.shape[1]} features; the model expects {n_features} "
-                            "(784 pixels + 1 bias, as made by linclass.preprocess).")
+        hint = {n_features - 1: "one column short: add the bias column with linclass.preprocess",
+                n_features + 1: "one column too many: is the bias column added twice?"}.get(
+                    X.shape[1], "prepare it the same way as the features the model was fitted on")
+        raise LinclassError(f"{name} has {X.shape[1]} features; the model expects {n_features}, "
+                            f"the number of columns it was fitted on ({hint}).")
     if not np.isfinite(X).all():
         raise LinclassError(f"{name} contains NaN or infinity; clean the input first.")
     return X
 
 
-def check_labels(y, n_rows: int, n_classes: int, name: str = "y") -> np.ndarray:
-    """y must be (N,) integers in [0, n_classes) with N == n_rows."""
-    y = np.asarray(y)
+def warn_without_bias(X: np.ndarray) -> None:
+    """Warn (UserWarning) when the last column of X (N, D) is not the constant bias column of ones."""
+    if not np.all(X[:, -1] == 1):
+        warnings.warn("the last column of X is not the constant bias column of ones, so the model learns no bias; "
+                      "add it with linclass.preprocess(images), or np.hstack([X, np.ones((len(X), 1))]).",
+                      UserWarning, stacklevel=4)
+
+
+def check_labels(y, n_rows: int, name: str = "y") -> np.ndarray:
+    """y must be (N,) integer labels (any values) with N == n_rows."""
+    try:
+        y = np.asarray(y)
+    except (ValueError, TypeError) as exc:
+        raise LinclassError(f"{name} must be an (N,) array of integer labels; got {type(y).__name__} ({exc}).") from None
     if y.ndim != 1 or len(y) != n_rows:
         raise LinclassError(f"{name} must have shape ({n_rows},) to match X; got {y.shape}.")
     if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.bool_)):
         raise LinclassError(f"{name} must hold integer labels; got dtype {y.dtype}.")
-    if len(y) and (y.min() < 0 or y.max() >= n_classes):
-        raise LinclassError(f"{name} must be in [0, {n_classes}); got values {y.min()} to {y.max()}.")
-    return y.astype(np.int64, copy=False)
+    return y
+
+
+def find_classes(y: np.ndarray, n_classes: int | None, name: str = "y") -> np.ndarray:
+    """The sorted classes of labels y (N,): 0 .. n_classes-1 when y lies there, else y's distinct values."""
+    values = np.unique(y).astype(np.int64)
+    if n_classes is not None and len(values) and values[0] >= 0 and values[-1] < n_classes:
+        return np.arange(n_classes, dtype=np.int64)
+    wanted = 2 if n_classes is None else n_classes
+    if (n_classes is None and len(values) >= 2) or len(values) == n_classes:
+        return values
+    shown = f"values {values[0]} to {values[-1]}" if len(values) else "no values"
+    raise LinclassError(f"{name} must be in [0, {wanted}) or hold {'at least' if n_classes is None else 'exactly'} "
+                        f"{wanted} distinct labels; got {len(values)} distinct labels, {shown}.")
+
+
+def class_indices(y: np.ndarray, classes: np.ndarray, name: str = "y") -> np.ndarray:
+    """Labels y (N,) -> (N,) int64 positions in the sorted classes; every label must be one of them."""
+    positions = np.searchsorted(classes, y).clip(0, len(classes) - 1)
+    unknown = np.unique(y[classes[positions] != y])
+    if unknown.size:
+        raise LinclassError(f"{name} must hold only the classes the model knows, {classes.tolist()}; "
+                            f"got also {unknown[:10].tolist()}.")
+    return positions.astype(np.int64)
 
 
 def validate_digits(digits) -> tuple[int, int]:

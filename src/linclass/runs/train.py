@@ -27,7 +27,7 @@ def make_split(config: RunConfig, mnist: Mnist) -> Split:
 def make_model(config: RunConfig) -> LinearClassifier:
     if config.model == "logistic":
         return LogisticRegression(l2_strength=config.l2_strength, penalize_bias=config.penalize_bias)
-    return SoftmaxRegression(l2_strength=config.l2_strength, penalize_bias=config.penalize_bias)
+    return SoftmaxRegression(n_classes=10, l2_strength=config.l2_strength, penalize_bias=config.penalize_bias)
 
 
 def make_callbacks(config: RunConfig, callbacks: list[Callback] = ()) -> list[Callback]:
@@ -95,7 +95,8 @@ def weight_norms(W: np.ndarray) -> tuple[float, float]:
 
 
 def summarize(model: LinearClassifier) -> dict:
-    """The RUN record of a trained model: where it stopped, metrics at stop and at best, weight norms."""
+    """The RUN record of a trained model: where it stopped, the metrics at the stop, of the best (kept)
+    weights and of the weights after the last step (final_weights), and the weight norms."""
     norm, squared = weight_norms(model.weights_)
     stop = model.early_stop_
     return {
@@ -104,6 +105,7 @@ def summarize(model: LinearClassifier) -> dict:
         "best_step": model.best_step_,
         "at_stop": _metrics(model.final_metrics_),
         "best": _metrics(model.best_metrics_),
+        "final_weights": _metrics(model.final_weights_metrics_),
         "weight_norm": norm,
         "weight_norm_squared": squared,
     }

@@ -1,0 +1,54 @@
+"""Validation passes: loss and accuracy of several models on the whole training and validation sets.
+
+Rows are multiplied in fixed blocks of VALIDATION_BLOCK_ROWS (one BLAS thread each, possibly on a
+thread pool) and reduced to per-model sums right away; the sums are added in block order, so the
+results do not depend on the number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..losses import binary_loss_sum_and_hits, softmax_loss_sum_and_hits
+from .history import METRIC_NAMES
+
+VALIDATION_BLOCK_ROWS = 2048
+
+
+class Evaluator:
+    """Evaluates weights on X (N, D), y (N,) class indices, and optionally X_val, y_val."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None, y_val: np.ndarray | None,
+                 binary: bool):
+        self.stats = binary_loss_sum_and_hits if binary else softmax_loss_sum_and_hits
+        self.sizes = {"train": len(X), "val": 0 if X_val is None else len(X_val)}
+        self.blocks = [("train", X[a:a + VALIDATION_BLOCK_ROWS], y[a:a + VALIDATION_BLOCK_ROWS])
+                       for a in range(0, len(X), VALIDATION_BLOCK_ROWS)]
+        if X_val is not None:
+            self.blocks += [("val", X_val[a:a + VALIDATION_BLOCK_ROWS], y_val[a:a + VALIDATION_BLOCK_ROWS])
+                            for a in range(0, len(X_val), VALIDATION_BLOCK_ROWS)]
+
+    def evaluate(self, W_all: np.ndarray, columns: list[slice], map_blocks=map) -> list[dict[str, float]]:
+        """The logs {"train_loss", "val_loss", "train_accuracy", "val_accuracy"} of each model, whose
+        weights are W_all[:, columns[i]] in W_all (D, models * K); map_blocks runs the blocks (e.g. pool.map)."""
+        stats = self.stats
+
+        def block_sums(block):
+            _, X_block, y_block = block
+            logits = X_block @ W_all
+            return [stats(np.ascontiguousarray(logits[:, cols]), y_block) for cols in columns]
+
+        sums = list(map_blocks(block_sums, self.blocks))
+        all_logs = []
+        for i in range(len(columns)):
+            totals = {"train": [0.0, 0], "val": [0.0, 0]}
+            for (part, _, _), block in zip(self.blocks, sums):
+                totals[part][0] += block[i][0]
+                totals[part][1] += block[i][1]
+            logs = {}
+            for part in ("train", "val"):
+                if self.sizes[part]:
+                    logs[f"{part}_loss"] = totals[part][0] / self.sizes[part]
+                    logs[f"{part}_accuracy"] = totals[part][1] / self.sizes[part]
+            all_logs.append({name: logs[name] for name in METRIC_NAMES if name in logs})
+        return all_logs
