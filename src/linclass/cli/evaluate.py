@@ -1,15 +1,29 @@
-"""`linclass evaluate`: reload a run folder and measure its model."""
+"""`linclass evaluate`: reload a run folder and evaluate its model on one of its sets."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..data import load_mnist
+from ..evaluation import SPLITS, evaluate, evaluation_set, format_evaluation, write_evaluation
+from ..prediction import class_digits
 from ..runs import load_run, make_split
 
 
 def add_evaluate_parser(commands) -> None:
     """Add `linclass evaluate` and its options to the subcommands."""
-    evaluate = commands.add_parser("evaluate", help="reload a run folder and print its validation metrics")
+    evaluate = commands.add_parser(
+        "evaluate", help="evaluate a run: per-class metrics, confusion matrix, most confident mistakes",
+        description="Reload a run folder and evaluate its model: loss, accuracy, per-class precision, recall, "
+        "F1 and support (scikit-learn's classification_report definitions) and the confusion matrix. Writes "
+        "evaluation.json, confusion_matrix.{png,svg} and mistakes.{png,svg} (the 25 most confident wrong "
+        "predictions) into RUN_DIR/evaluation/<split>/ or --out.")
     evaluate.add_argument("run_dir", help="a folder written by 'linclass train'")
+    evaluate.add_argument("--split", choices=SPLITS, default="val",
+                          help="the set to evaluate: the run's validation set (default), its training set, or "
+                          "test images it never validated on (only where its protocol keeps some aside)")
+    evaluate.add_argument("--out", help="folder to write (default RUN_DIR/evaluation/<split>); an earlier "
+                          "evaluation there is replaced")
     evaluate.add_argument("--data-dir", help="folder with the four MNIST files")
     evaluate.set_defaults(run=cmd_evaluate)
 
@@ -17,11 +31,13 @@ def add_evaluate_parser(commands) -> None:
 def cmd_evaluate(args) -> int:
     config, model, metrics = load_run(args.run_dir)
     split = make_split(config, load_mnist(args.data_dir))
-    logits = model.decision_function(split.X_val)
-    print(f"{config.model} run {args.run_dir}: {split.description}")
-    print(f"validation loss {model.cross_entropy(logits, split.y_val):.6f}, "
-          f"validation accuracy {model.score(split.X_val, split.y_val):.6f} on {len(split.y_val)} images")
+    data = evaluation_set(split, args.split)
+    result = evaluate(model, data, [str(digit) for digit in class_digits(config)])
+    out = Path(args.out) if args.out else Path(args.run_dir) / "evaluation" / args.split
+    written = write_evaluation(out, result, data.X)
+    print(f"{config.model} run {args.run_dir}: {format_evaluation(result)}")
     recorded = (metrics.get("best") or {}).get("val_accuracy")
-    if recorded is not None:
-        print(f"recorded at training time: validation accuracy {recorded:.6f}")
+    if args.split == "val" and recorded is not None:
+        print(f"\nrecorded at training time: validation accuracy {recorded:.6f}")
+    print(f"\nwritten to {out}/: {', '.join(written)}")
     return 0

@@ -1,0 +1,96 @@
+"""Evaluate a trained model on one set of its run: loss, accuracy, per-class metrics, confusion
+matrix, and its most confident mistakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import LinclassError
+from ..prediction import class_probabilities
+from .metrics import classification_report, confusion_matrix
+
+SPLITS = ("val", "train", "test")
+N_MISTAKES = 25
+
+
+@dataclass(frozen=True)
+class EvaluationSet:
+    """The features X (N, 785) and int labels y (N,) of one set, and a sentence saying what it is."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    description: str
+
+
+def evaluation_set(split, name: str) -> EvaluationSet:
+    """The 'val', 'train' or 'test' set of a run's Split.
+
+    'test' means test images the run never validated on. The report's protocol validates on the
+    first 10,000 test images, which leaves none; a split that carries X_test and y_test (a
+    protocol with a separate hold-out) enables it.
+    """
+    if name not in SPLITS:
+        raise LinclassError(f"split must be one of {', '.join(SPLITS)}; got {name!r}.")
+    if name == "train":
+        return EvaluationSet(name, split.X_train, split.y_train, f"training set ({split.description})")
+    if name == "val":
+        return EvaluationSet(name, split.X_val, split.y_val, f"validation set ({split.description})")
+    X_test, y_test = getattr(split, "X_test", None), getattr(split, "y_test", None)
+    if X_test is None or y_test is None or len(y_test) == 0:
+        raise LinclassError("--split test: this run validated on the MNIST test images, so none are left unseen "
+                            "(its protocol has no hold-out); use --split val, which is those test images.")
+    return EvaluationSet(name, X_test, y_test, f"held-out test set ({split.description})")
+
+
+def pixels_of(X: np.ndarray) -> np.ndarray:
+    """(N, 785) features made by linclass.preprocess -> (N, 28, 28) uint8 images, for display."""
+    return np.rint((X[:, :-1] + 1.0) * 127.5).clip(0, 255).astype(np.uint8).reshape(-1, 28, 28)
+
+
+def evaluate(model, data: EvaluationSet, class_names: list[str]) -> dict:
+    """Every number of an evaluation: loss, accuracy, classification report, confusion matrix, mistakes.
+
+    class_names: the name of each class index (K). Mistakes are the N_MISTAKES wrong predictions
+    with the highest predicted probability, most confident first (row index, true, predicted, p).
+    """
+    logits = model.decision_function(data.X)
+    probs = class_probabilities(model, data.X)
+    predicted = model.predict(data.X)
+    matrix = confusion_matrix(data.y, predicted, len(class_names))
+    confidence = probs[np.arange(len(predicted)), predicted]
+    wrong = np.flatnonzero(predicted != data.y)
+    worst = wrong[np.argsort(-confidence[wrong], kind="stable")[:N_MISTAKES]]
+    return {
+        "split": data.name,
+        "description": data.description,
+        "n_images": int(len(data.y)),
+        "classes": list(class_names),
+        "loss": float(model.cross_entropy(logits, data.y)),
+        "accuracy": float(np.mean(predicted == data.y)),
+        "report": classification_report(matrix, class_names),
+        "confusion_matrix": matrix.tolist(),
+        "mistakes": [{"index": int(i), "true": class_names[data.y[i]], "predicted": class_names[predicted[i]],
+                      "probability": float(confidence[i])} for i in worst],
+    }
+
+
+def format_evaluation(result: dict) -> str:
+    """The printed form: loss and accuracy, the per-class table, the confusion matrix."""
+    names, report = result["classes"], result["report"]
+    width = max(12, *(len(name) for name in names))
+    lines = [f"{result['n_images']} images of the {result['description']}",
+             f"loss {result['loss']:.6f}, accuracy {result['accuracy']:.6f}", "",
+             f"{'class':>{width}} {'precision':>9} {'recall':>9} {'f1-score':>9} {'support':>8}"]
+    for name in [*names, "macro avg", "weighted avg"]:
+        row = report[name]
+        lines.append(f"{name:>{width}} {row['precision']:9.4f} {row['recall']:9.4f} {row['f1-score']:9.4f} "
+                     f"{row['support']:8d}")
+    cell = max(5, len(str(result["n_images"])) + 1)
+    lines += ["", "confusion matrix (rows: true class, columns: predicted class)",
+              " " * 6 + "".join(f"{name:>{cell}}" for name in names)]
+    for name, row in zip(names, result["confusion_matrix"]):
+        lines.append(f"{'true ' + name:>6}" + "".join(f"{count:>{cell}d}" for count in row))
+    return "\n".join(lines)
