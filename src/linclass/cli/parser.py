@@ -7,11 +7,13 @@ import argparse
 from .._version import __version__
 from .args import OneLineParser
 from .evaluate import add_evaluate_parser
+from .export import add_export_parser
+from .predict import add_predict_parser
 from .reproduce import add_reproduce_parser
 from .train import add_train_parser
 
 # Each subcommand's module adds its parser, whose defaults carry run=<the function that runs it>.
-SUBCOMMANDS = (add_train_parser, add_evaluate_parser, add_reproduce_parser)
+SUBCOMMANDS = (add_train_parser, add_evaluate_parser, add_predict_parser, add_export_parser, add_reproduce_parser)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -77,17 +77,24 @@ def _stack(array: np.ndarray, what: str) -> np.ndarray:
     return stack
 
 
+def check_not_scaled(images: np.ndarray) -> np.ndarray:
+    """(N, H, W) pixels: refuse ones that look already scaled to [0, 1] (a common mistake)."""
+    peak = images.max()
+    if 0 < peak <= 1:
+        raise LinclassError("pixel values are all in [0, 1]; the image looks already scaled: "
+                            "multiply by 255 (linclass expects 0-255 pixels and scales them itself)")
+    return images
+
+
 def check_mnist_style(images: np.ndarray) -> np.ndarray:
-    """(N, 28, 28) images used as they are: refuse ones scaled to [0, 1] or without ink."""
+    """(N, 28, 28) images used as they are: refuse other sizes and images without ink."""
     if images.shape[-2:] != (FRAME, FRAME):
         raise LinclassError(f"the image is {images.shape[-1]}x{images.shape[-2]} pixels; --as-is needs "
                             f"{FRAME}x{FRAME} MNIST-style images (drop --as-is to normalise it)")
-    peaks = images.reshape(len(images), -1).max(axis=1)
-    if (peaks == 0).any():
-        raise LinclassError(f"blank image: image {int(np.argmax(peaks == 0))} has no ink (all pixels 0)")
-    if (peaks <= 1).all():
-        raise LinclassError("pixel values are all in [0, 1]; the image looks already scaled: "
-                            "multiply by 255 (linclass scales 0-255 pixels itself)")
+    blank = images.reshape(len(images), -1).max(axis=1) == 0
+    if blank.any():
+        where = f"image {int(np.argmax(blank))} is" if len(images) > 1 else "it is"
+        raise LinclassError(f"blank image: {where} all 0 (no ink)")
     return images
 
 
@@ -107,6 +114,7 @@ def load_images(path: str | os.PathLike, as_is: bool = False) -> np.ndarray:
         images = read_idx_images(path)
     else:
         images = read_picture(path)[None]
+    check_not_scaled(images)
     if as_is:
         return check_mnist_style(images)
     return np.stack([_normalized(image, index, len(images)) for index, image in enumerate(images)])

@@ -21,7 +21,7 @@ NORMALIZATION_STEPS = (
     "subtract the background and stretch the ink to 0-255",
     "crop to the ink's bounding box (pixels above 30% of the strongest ink)",
     "scale the longer side to 20 pixels, keeping the aspect ratio, by area averaging (anti-aliased)",
-    "place the result in a 28 x 28 frame, its centre of mass at the centre",
+    "place the result in a 28 x 28 frame with its centre of mass at pixel (14, 14), the centre",
 )
 
 

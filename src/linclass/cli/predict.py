@@ -1,0 +1,61 @@
+"""`linclass predict`: classify image files, .npy arrays or IDX files with a trained run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+
+from ..errors import LinclassError
+from ..prediction import NORMALIZATION_STEPS, class_digits, load_images, load_run, predict_images, top_classes
+from .args import _positive_int
+
+
+def add_predict_parser(commands) -> None:
+    """Add `linclass predict` and its options to the subcommands."""
+    steps = "\n".join(textwrap.fill(step, 96, initial_indent=f"  {n}. ", subsequent_indent="     ")
+                      for n, step in enumerate(NORMALIZATION_STEPS, 1))
+    description = "\n".join([
+        textwrap.fill("Classify images with the model of a run folder. FILE is a PNG, JPEG, BMP or GIF picture, a "
+                      ".npy array of shape (28, 28) or (N, 28, 28) with pixels in 0-255, or an IDX image file "
+                      "(such as MNIST's t10k-images-idx3-ubyte). Each image is first brought into MNIST's form, "
+                      "as MNIST itself was made:", 100), steps,
+        textwrap.fill("--as-is skips these steps for images that already are 28 x 28 MNIST-style (a light digit on "
+                      "black). A file that cannot be used is reported in one line naming it; the other files are "
+                      "still predicted, and the exit code is then 2.", 100)])
+    predict = commands.add_parser("predict", help="classify your own images with a trained run",
+                                  formatter_class=argparse.RawDescriptionHelpFormatter, description=description)
+    predict.add_argument("run_dir", help="a folder written by 'linclass train'")
+    predict.add_argument("files", nargs="+", metavar="FILE", help="images to classify")
+    predict.add_argument("--top", type=_positive_int, default=3, metavar="K",
+                         help="print the K most probable classes (default 3)")
+    predict.add_argument("--as-is", action="store_true",
+                         help="use 28 x 28 MNIST-style images unchanged (no normalisation)")
+    predict.add_argument("--json", action="store_true", help="print one JSON object per file")
+    predict.set_defaults(run=cmd_predict)
+
+
+def cmd_predict(args) -> int:
+    config, model = load_run(args.run_dir)
+    digits = class_digits(config)
+    failed = False
+    for path in args.files:
+        try:
+            images = load_images(path, as_is=args.as_is)
+        except LinclassError as exc:
+            failed = True
+            print(f"linclass: error: {path}: {exc}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"file": path, "error": str(exc)}), flush=True)
+            continue
+        tops = top_classes(predict_images(model, images), digits, args.top)
+        if args.json:
+            print(json.dumps({"file": path, "predictions": [
+                {"class": top[0][0], "top": [{"class": c, "probability": p} for c, p in top]} for top in tops]}),
+                flush=True)
+            continue
+        for index, top in enumerate(tops):
+            name = path if len(tops) == 1 else f"{path}[{index}]"
+            print(f"{name}: {top[0][0]}  (" + ", ".join(f"{c}: {p:.4f}" for c, p in top) + ")", flush=True)
+    return 2 if failed else 0
