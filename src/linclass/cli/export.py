@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+from ..data import load_mnist
+from ..export import MAX_BYTES, run_page, write_page
+from ..prediction import class_digits
+from ..runs import load_run
+
 
 def add_export_parser(commands) -> None:
     """Add `linclass export` and its options to the subcommands."""
-    export = commands.add_parser("export", help="write a run's model as an interactive HTML page")
+    export = commands.add_parser(
+        "export", help="write a run's model as an interactive HTML page",
+        description="Write one self-contained HTML file (no network, works from file://): draw a digit and see "
+        "the model's class probabilities live, its input after the MNIST-style normalisation of 'linclass "
+        "predict', each class's weight template, the evidence maps of the two most probable classes, and "
+        "MNIST test images to click.")
     export.add_argument("run_dir", help="a folder written by 'linclass train'")
+    export.add_argument("--html", required=True, metavar="FILE", help="the page to write (replaced if it exists)")
+    export.add_argument("--data-dir", help="folder with the four MNIST files (for the sample test images)")
     export.set_defaults(run=cmd_export)
 
 
 def cmd_export(args) -> int:
-    raise NotImplementedError
+    config, model, metrics = load_run(args.run_dir)
+    digits = class_digits(config)
+    if config.model == "logistic":
+        title = f"Logistic regression, {digits[1]} vs {digits[0]}"
+    else:
+        title = "Softmax regression, ten digits"
+    accuracy = (metrics.get("best") or metrics.get("at_stop") or {}).get("val_accuracy")
+    subtitle = f"L2 strength \u03bb = {config.l2:g}" + (
+        f", validation accuracy {accuracy:.4f}" if accuracy is not None else "") + f" (run {args.run_dir})"
+    size = write_page(args.html, run_page(model, digits, load_mnist(args.data_dir), title, subtitle))
+    print(f"page written to {args.html} ({size} bytes, limit {MAX_BYTES}); open it in a browser, no network needed")
+    return 0

@@ -1,0 +1,70 @@
+"""A standalone HTML page around one or more widgets, and the page of one trained run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .._io import atomic_file
+from ..errors import LinclassError
+from .widget import escape, pick_samples, widget_html
+
+MAX_BYTES = 1_000_000
+# Nothing may be fetched: scripts and styles are inline, pictures are drawn on canvases.
+_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{policy}">
+<title>{title}</title>
+<style>
+body {{ margin: 0; padding: 1rem; background: #f5f6f8; }}
+.lc-page-intro {{ max-width: 1200px; margin: 0 auto 1rem; font: 14px/1.5 system-ui, sans-serif; color: #5b6475; }}
+@media (max-width: 480px) {{ body {{ padding: 0.5rem; }} }}
+</style>
+</head>
+<body>
+{body}
+<p class="lc-page-intro">{intro}</p>
+</body>
+</html>
+"""
+
+INTRO = ("Your drawing is brought into MNIST's form before the model sees it: grayscale, inverted to a light "
+         "digit on black, cropped to the ink, the longer side scaled to 20 pixels, and placed in a 28 \u00d7 28 "
+         "frame by its centre of mass, the same steps as 'linclass predict'. Everything runs in this page; "
+         "nothing is sent anywhere.")
+
+
+def page_html(fragments: list[str], title: str, intro: str = INTRO) -> str:
+    """A complete HTML document holding the given widget fragments, one after the other."""
+    return _PAGE.format(policy=_POLICY, title=escape(title), body="\n".join(fragments), intro=escape(intro))
+
+
+def run_page(model, digits: list[int], mnist, title: str, subtitle: str) -> str:
+    """The page of one trained run: its widget, with two test images of each class (ten of each digit
+    for the logistic model) to click."""
+    per_class = 2 if len(digits) > 2 else 10
+    samples, labels = pick_samples(mnist.test_images, mnist.test_labels, digits if len(digits) > 2 else digits[::-1],
+                                   per_class)
+    return page_html([widget_html(model.get_weights(), digits, samples, labels, title=title, subtitle=subtitle)],
+                     title)
+
+
+def write_page(path: str | os.PathLike, text: str) -> int:
+    """Write the page atomically; refuse pages of MAX_BYTES or more. Returns the size in bytes."""
+    data = text.encode("utf-8")
+    if len(data) >= MAX_BYTES:
+        raise LinclassError(f"the page would be {len(data)} bytes; it must stay under {MAX_BYTES}.")
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise LinclassError(f"cannot write {path}: folder {path.parent} does not exist.")
+    try:
+        with atomic_file(path) as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise LinclassError(f"cannot write {path}: {exc.strerror}.") from exc
+    return len(data)
