@@ -7,7 +7,7 @@
   "use strict";
   if (window.linclass && window.linclass.start) { window.linclass.start(); return; }
 
-  var core = linclassCore, FRAME = core.FRAME, CANVAS = 280, PEN = 22;
+  var core = linclassCore, FRAME = core.FRAME, CANVAS = 280, PEN = 26;
   var decode = core.decode, toGray = core.toGray, normalizeDigit = core.normalizeDigit;
   var classify = core.classify, loadModel = core.loadModel;
 
