@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..data import load_mnist
-from ..export import MAX_BYTES, run_page, write_page
+from ..export import MAX_BYTES, check_destination, run_page, write_page
 from ..prediction import class_digits
 from ..runs import load_run
 
@@ -24,6 +24,7 @@ def add_export_parser(commands) -> None:
 
 def cmd_export(args) -> int:
     config, model, metrics = load_run(args.run_dir)
+    check_destination(args.html)
     digits = class_digits(config)
     if config.model == "logistic":
         title = f"Logistic regression, {digits[1]} vs {digits[0]}"

@@ -52,9 +52,8 @@ var linclassCore = window.linclassCore || (function () {
     var total = 0, cy = 0, cx = 0, y, x;
     for (y = 0; y < h; y++) for (x = 0; x < w; x++) { total += box[y][x]; cy += box[y][x] * y; cx += box[y][x] * x; }
     cy /= total; cx /= total;
-    var middle = FRAME / 2;
-    var top = Math.min(Math.max(Math.floor(middle - cy + 0.5), 0), FRAME - h);
-    var left = Math.min(Math.max(Math.floor(middle - cx + 0.5), 0), FRAME - w);
+    var top = Math.min(Math.max(Math.ceil(FRAME / 2 - 0.5 - cy), 0), FRAME - h);  // centre in [13.5, 14.5)
+    var left = Math.min(Math.max(Math.ceil(FRAME / 2 - 0.5 - cx), 0), FRAME - w);
     var frame = new Float64Array(FRAME * FRAME);
     for (y = 0; y < h; y++) for (x = 0; x < w; x++) frame[(top + y) * FRAME + left + x] = box[y][x];
     return frame;

@@ -54,14 +54,22 @@ def run_page(model, digits: list[int], mnist, title: str, subtitle: str) -> str:
                      title)
 
 
+def check_destination(path: str | os.PathLike) -> Path:
+    """path, if its folder exists (checked before any work is done)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise LinclassError(f"cannot write {path}: folder {path.parent} does not exist.")
+    if path.is_dir():
+        raise LinclassError(f"cannot write {path}: it is a folder; give a file name such as {path / 'model.html'}.")
+    return path
+
+
 def write_page(path: str | os.PathLike, text: str) -> int:
     """Write the page atomically; refuse pages of MAX_BYTES or more. Returns the size in bytes."""
     data = text.encode("utf-8")
     if len(data) >= MAX_BYTES:
         raise LinclassError(f"the page would be {len(data)} bytes; it must stay under {MAX_BYTES}.")
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise LinclassError(f"cannot write {path}: folder {path.parent} does not exist.")
+    path = check_destination(path)
     try:
         with atomic_file(path) as handle:
             handle.write(data)

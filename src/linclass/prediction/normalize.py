@@ -83,15 +83,16 @@ def normalize_digit(gray: np.ndarray) -> np.ndarray:
 def place_by_centre_of_mass(box: np.ndarray) -> np.ndarray:
     """(h, w) ink with h, w <= 28 -> (28, 28) frame with the ink's centre of mass at pixel (14, 14).
 
-    The shift is a whole number of pixels (rounded half up), limited so that no ink leaves the frame.
+    The shift is a whole number of pixels, so the centre lands in [13.5, 14.5) (MNIST's own range),
+    limited so that no ink leaves the frame.
     """
     height, width = box.shape
     total = box.sum()
     centre_y = (box.sum(axis=1) @ np.arange(height)) / total
     centre_x = (box.sum(axis=0) @ np.arange(width)) / total
-    middle = FRAME / 2  # as MNIST: its centres of mass lie in [13.5, 14.5) in pixel indices
-    top = int(np.clip(np.floor(middle - centre_y + 0.5), 0, FRAME - height))
-    left = int(np.clip(np.floor(middle - centre_x + 0.5), 0, FRAME - width))
+    # Whole-pixel shifts that land the centre in [13.5, 14.5) on each axis, as in MNIST.
+    top = int(np.clip(np.ceil(FRAME / 2 - 0.5 - centre_y), 0, FRAME - height))
+    left = int(np.clip(np.ceil(FRAME / 2 - 0.5 - centre_x), 0, FRAME - width))
     frame = np.zeros((FRAME, FRAME))
     frame[top:top + height, left:left + width] = box
     return frame
