@@ -27,7 +27,7 @@ def cmd_export(args) -> int:
     check_destination(args.html)
     digits = class_digits(config)
     if config.model == "logistic":
-        title = f"Logistic regression, {digits[1]} vs {digits[0]}"
+        title = f"Logistic regression, {digits[1]} vs {digits[0]}: it knows only these two digits"
     else:
         title = "Softmax regression, ten digits"
     accuracy = (metrics.get("best") or metrics.get("at_stop") or {}).get("val_accuracy")
