@@ -20,11 +20,12 @@ def add_evaluate_parser(commands) -> None:
         "predictions) into RUN_DIR/evaluation/<split>/ or --out.")
     evaluate.add_argument("run_dir", help="a folder written by 'linclass train'")
     evaluate.add_argument("--split", choices=SPLITS, default="val",
-                          help="the set to evaluate: the run's validation set (default), its training set, or "
-                          "test images it never validated on (only where its protocol keeps some aside)")
-    evaluate.add_argument("--out", help="folder to write (default RUN_DIR/evaluation/<split>); an earlier "
-                          "evaluation there is replaced")
-    evaluate.add_argument("--data-dir", help="folder with the four MNIST files")
+                          help="the set to evaluate: the run's validation set, its training set, or "
+                          "test images it never validated on, only where its protocol keeps some aside (default: val)")
+    evaluate.add_argument("--out", help="folder to write; an earlier evaluation there is replaced "
+                          "(default: RUN_DIR/evaluation/<split>)")
+    evaluate.add_argument("--data-dir", help="folder with the four MNIST files (default: $LINCLASS_DATA_DIR, "
+                          "else the user cache, else a verified download)")
     evaluate.set_defaults(run=cmd_evaluate)
 
 

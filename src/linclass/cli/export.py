@@ -17,8 +17,9 @@ def add_export_parser(commands) -> None:
         "predict', each class's weight template, the evidence maps of the two most probable classes, and "
         "MNIST test images to click.")
     export.add_argument("run_dir", help="a folder written by 'linclass train'")
-    export.add_argument("--html", required=True, metavar="FILE", help="the page to write (replaced if it exists)")
-    export.add_argument("--data-dir", help="folder with the four MNIST files (for the sample test images)")
+    export.add_argument("--html", required=True, metavar="FILE", help="the page to write, replaced if it exists (required)")
+    export.add_argument("--data-dir", help="folder with the four MNIST files, for the test images to click "
+                        "(default: $LINCLASS_DATA_DIR, the user cache, or a download)")
     export.set_defaults(run=cmd_export)
 
 
