@@ -19,7 +19,7 @@ def add_export_parser(commands) -> None:
     export.add_argument("run_dir", help="a folder written by 'linclass train'")
     export.add_argument("--html", required=True, metavar="FILE", help="the page to write, replaced if it exists (required)")
     export.add_argument("--data-dir", help="folder with the four MNIST files, for the test images to click "
-                        "(default: $LINCLASS_DATA_DIR, the user cache, or a download)")
+                        "(default: $LINCLASS_DATA_DIR, else the user cache, else a verified download)")
     export.set_defaults(run=cmd_export)
 
 
