@@ -32,7 +32,7 @@ def cmd_export(args) -> int:
     else:
         title = "Softmax regression, ten digits"
     accuracy = (metrics.get("best") or metrics.get("at_stop") or {}).get("val_accuracy")
-    subtitle = f"L2 strength \u03bb = {config.l2:g}" + (
+    subtitle = f"L2 strength \u03bb = {config.l2_strength:g}" + (
         f", validation accuracy {accuracy:.4f}" if accuracy is not None else "") + f" (run {args.run_dir})"
     size = write_page(args.html, run_page(model, digits, load_mnist(args.data_dir), title, subtitle))
     print(f"page written to {args.html} ({size} bytes, limit {MAX_BYTES}); open it in a browser, no network needed")

@@ -16,7 +16,7 @@ def load_run(run_dir: str | os.PathLike):
 
     The model is fitted: model.predict(X), model.predict_proba(X) and model.score(X, y) take
     X = linclass.preprocess(images), (N, 785), from (N, 28, 28) pixels in [0, 255]. config is the
-    run's RunConfig (config.model, config.l2, config.digits, ...). Raises LinclassError when the
+    run's RunConfig (config.model, config.l2_strength, config.digits, ...). Raises LinclassError when the
     folder is not a complete run.
     """
     config, model, _ = _load_run_folder(run_dir)
