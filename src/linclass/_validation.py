@@ -45,11 +45,11 @@ def check_non_negative_float(name: str, value) -> float:
     return float(value)
 
 
-def check_bool(name: str, value) -> bool:
-    """True or False (NumPy's bool included), as a Python bool."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise LinclassError(f"{name} must be True or False; got {value!r}.")
-    return bool(value)
+def check_optional_baseline(name: str, value) -> float | None:
+    """None, or a finite loss >= 0 (an early-stopping baseline, e.g. 1.0), as a float."""
+    if value is not None and not (is_number(value) and math.isfinite(value) and value >= 0):
+        raise LinclassError(f"{name} must be None or a finite loss >= 0, e.g. 1.0; got {value!r}.")
+    return None if value is None else float(value)
 
 
 def check_seed(value) -> int | None:

@@ -45,6 +45,12 @@ def add_train_parser(commands) -> None:
                           help="stop after this many validations without a new best validation loss (default: 10)")
     stopping.add_argument("--no-early-stopping", dest="patience", action="store_const", const=None,
                           help="train all epochs and keep the final weights (default: early stopping on)")
+    train.add_argument("--early-stopping-baseline", type=_finite_float(0.0, inclusive=True), metavar="LOSS",
+                       help="a validation only counts as an improvement below this loss too; the original "
+                       "assignment code used 1.0 (default: none, any first validation is an improvement)")
+    train.add_argument("--no-restore-best-weights", dest="restore_best_weights", action="store_false",
+                       help="keep the weights at the stop, as the original code did (default: restore the weights "
+                       "of the lowest validation loss)")
     train.add_argument("--seed", type=_non_negative_int, default=0,
                        help="seed of the shuffling generator (default: 0)")
     train.add_argument("--dtype", choices=("float64", "float32"), default="float64",
@@ -69,7 +75,11 @@ def cmd_train(args) -> int:
     config = RunConfig(model=args.model, digits=tuple(args.digits or (2, 3)), learning_rate=args.lr,
                        batch_size=args.batch_size, max_epochs=args.epochs, l2_strength=args.l2,
                        penalize_bias=args.penalize_bias, shuffle=args.shuffle, patience=args.patience,
-                       seed=args.seed, dtype=args.dtype).resolved()
+                       early_stopping_baseline=args.early_stopping_baseline,
+                       restore_best_weights=args.restore_best_weights, seed=args.seed, dtype=args.dtype)
+    if config.patience is None and config.early_stopping_baseline is not None:
+        raise LinclassError("--early-stopping-baseline needs early stopping; drop it or --no-early-stopping.")
+    config = config.resolved()
     return _train_into(args, config, resume_from=None)
 
 
@@ -117,8 +127,13 @@ def _print_run(config, summary: dict) -> None:
         print(f"early stopping fired at step {stop['step']} (epoch {stop['epoch']}, 0-based)")
     if "wall_seconds" in summary:
         print(f"wall time {summary['wall_seconds']:.2f} s")
-    rows = [("final (kept)", "at_stop")] if config.patience is None else [
-        ("at stop", "at_stop"), (f"best (step {summary['best_step']}, kept)", "best")]
+    if config.patience is None:
+        rows = [("final (kept)", "at_stop")]
+    elif config.restore_best_weights and summary["best"] is not None:
+        rows = [("at stop", "at_stop"), (f"best (step {summary['best_step']}, kept)", "best")]
+    else:  # the weights after the last step are kept (the original code's rule, or no improvement at all)
+        best = [(f"best (step {summary['best_step']})", "best")] if summary["best"] else []
+        rows = [("at stop", "at_stop")] + best + [("final weights (kept)", "final_weights")]
     for label, key in rows:
         metrics = summary[key]
         if metrics:

@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-from .._validation import (check_bool, check_choice, check_int, check_non_negative_float, check_optional_int,
-                           check_positive_float, validate_digits)
+from .._validation import (check_bool, check_choice, check_int, check_non_negative_float, check_optional_baseline,
+                           check_optional_int, check_positive_float, validate_digits)
 from ..errors import LinclassError
 
 # The course report's settings for each model.
@@ -34,6 +34,9 @@ class RunConfig:
     penalize_bias: bool = True
     shuffle: bool | None = None
     patience: int | None = 10  # None: no early stopping
+    # The best validation loss starts here (None: infinity); the original assignment code used 1.0.
+    early_stopping_baseline: float | None = None
+    restore_best_weights: bool = True  # False: keep the weights at the stop, as the original code did
     seed: int = 0
     dtype: str = "float64"
     n_train: int = 20000
@@ -60,11 +63,15 @@ class RunConfig:
             penalize_bias=check_bool("penalize_bias", self.penalize_bias),
             shuffle=check_bool("shuffle", values["shuffle"]),
             patience=check_optional_int("patience", self.patience),
+            early_stopping_baseline=check_optional_baseline("early_stopping_baseline", self.early_stopping_baseline),
+            restore_best_weights=check_bool("restore_best_weights", self.restore_best_weights),
             seed=check_int("seed", self.seed, minimum=0),
             dtype=check_choice("dtype", self.dtype, DTYPES),
             n_train=check_int("n_train", self.n_train),
             n_val=check_int("n_val", self.n_val),
         )
+        if values["patience"] is None and values["early_stopping_baseline"] is not None:
+            raise LinclassError("early_stopping_baseline needs early stopping; give a patience or drop the baseline.")
         checked = RunConfig(**values)
         object.__setattr__(checked, "_checked", True)
         return checked

@@ -32,7 +32,8 @@ def make_model(config: RunConfig) -> LinearClassifier:
 
 def make_callbacks(config: RunConfig, callbacks: list[Callback] = ()) -> list[Callback]:
     """Early stopping as config says (none when patience is None), then the given callbacks."""
-    stoppers = [EarlyStopping(patience=config.patience)] if config.patience is not None else []
+    stoppers = [EarlyStopping(patience=config.patience, baseline=config.early_stopping_baseline,
+                              restore_best_weights=config.restore_best_weights)] if config.patience is not None else []
     return stoppers + list(callbacks)
 
 

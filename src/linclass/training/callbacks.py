@@ -6,13 +6,12 @@ the shared progress, and a settable stop_training, as in Keras.
 
 from __future__ import annotations
 
-import math
 import sys
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._validation import check_bool, check_int, check_non_negative_float, is_number
+from .._validation import check_bool, check_int, check_non_negative_float, check_optional_baseline
 from ..errors import LinclassError
 from .history import METRIC_NAMES
 
@@ -60,9 +59,7 @@ class EarlyStopping(Callback):
             raise LinclassError(f"monitor must be 'train_loss' or 'val_loss'; got {monitor!r}.")
         self.monitor, self.min_delta = monitor, check_non_negative_float("min_delta", min_delta)
         self.restore_best_weights = check_bool("restore_best_weights", restore_best_weights)
-        if baseline is not None and not (is_number(baseline) and math.isfinite(baseline) and baseline >= 0):
-            raise LinclassError(f"baseline must be None or a finite loss >= 0, e.g. 1.0; got {baseline!r}.")
-        self.baseline = None if baseline is None else float(baseline)
+        self.baseline = check_optional_baseline("baseline", baseline)
         self.on_train_begin(None)
 
     def on_train_begin(self, trainer) -> None:
