@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..report import parse_tasks, reproduce
+from ..report.plan import DEFAULT_SEEDS, RULES
 from .args import _non_negative_int, _positive_int
 
 DEFAULT_REPRODUCE_DIR = "reproduce"
@@ -18,23 +19,32 @@ def add_reproduce_parser(commands) -> None:
         description="Re-run the experiments of TDT4265 assignment 1 (tasks 1-4) and write summary.json, "
         "figures/, runs/, report.md and report.html into --out.")
     reproduce.add_argument("--out", default=DEFAULT_REPRODUCE_DIR,
-                           help=f"folder to write (default {DEFAULT_REPRODUCE_DIR}); refused if it exists, see --force")
-    reproduce.add_argument("--force", action="store_true", help="replace --out if it exists")
+                           help=f"folder to write, refused if it exists (see --force) (default: {DEFAULT_REPRODUCE_DIR})")
+    reproduce.add_argument("--force", action="store_true", help="replace --out if it exists (default: refuse)")
     reproduce.add_argument("--resume", action="store_true",
-                           help="finish the interrupted reproduction in --out with the settings it started with")
+                           help="finish the interrupted reproduction in --out with the settings it started with "
+                           "(default: start afresh)")
     reproduce.add_argument("--seed", type=_non_negative_int, default=0,
-                           help="seed of the shuffling and of task 1's random weights (default 0)")
+                           help="seed of the shuffling and of task 1's random weights (default: 0)")
     reproduce.add_argument("--dtype", choices=("float64", "float32"), default="float64",
-                           help="floating-point type of training (default float64; task 1 always uses float64)")
+                           help="floating-point type of training; task 1 always uses float64 (default: float64)")
     reproduce.add_argument("--only", metavar="TASKS",
-                           help="comma-separated subset of task1,task2,task3,task4 (default: all)")
+                           help="comma-separated subset of task1,task2,task3,task4 (default: all four)")
+    reproduce.add_argument("--rules", choices=tuple(RULES), default="linclass",
+                           help="early-stopping rules: linclass (best validation loss starts at infinity, the best "
+                           "weights are restored) or original, those of the original assignment code (it starts at "
+                           "1.0, the weights at the stop are kept and their metrics quoted) (default: linclass)")
+    reproduce.add_argument("--seeds", type=_positive_int, metavar="N",
+                           help="train every shuffled experiment with N seeds (--seed, --seed + 1, ...) and report "
+                           "the spread of where it stops (default: "
+                           + ", ".join(f"{n} for the {model} runs" for model, n in DEFAULT_SEEDS.items()) + ")")
     reproduce.add_argument("--jobs", type=_positive_int, default=1,
-                           help="run this many experiments at once in separate processes (default 1, at most "
-                           "one per CPU core); the results do not depend on it")
-    reproduce.add_argument("--data-dir", help="folder with the four MNIST files (else $LINCLASS_DATA_DIR, "
-                           "the user cache, or a download)")
+                           help="run this many experiments at once in separate processes, at most one per CPU "
+                           "core; the results do not depend on it (default: 1)")
+    reproduce.add_argument("--data-dir", help="folder with the four MNIST files (default: $LINCLASS_DATA_DIR, "
+                           "else the user cache, else a verified download)")
     reproduce.add_argument("--no-progress", dest="progress", action="store_false",
-                           help="print no progress lines or bars")
+                           help="print no progress lines or bars (default: progress lines on stderr)")
     reproduce.add_argument("--max-epochs-override", type=_positive_int, help=argparse.SUPPRESS)  # tests only
     reproduce.set_defaults(run=cmd_reproduce)
 
@@ -43,7 +53,8 @@ def cmd_reproduce(args) -> int:
 
     summary = reproduce(args.out, tasks=parse_tasks(args.only), seed=args.seed, dtype=args.dtype, jobs=args.jobs,
                         force=args.force, data_dir=args.data_dir, progress=args.progress,
-                        max_epochs=args.max_epochs_override, resume=args.resume)
+                        max_epochs=args.max_epochs_override, resume=args.resume, rules=args.rules,
+                        seeds=args.seeds)
     if summary is None:
         print(f"linclass: interrupted; the finished runs are saved in {args.out}/ (marked incomplete). "
               f"Resume with: linclass reproduce --resume --out {args.out}", file=sys.stderr)

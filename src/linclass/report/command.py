@@ -8,6 +8,7 @@ alone (text.py), so every number in the text can be found in summary.json.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import time
@@ -19,17 +20,20 @@ from ..errors import LinclassError
 from ..runs import DTYPES
 from ..training import stop_on_signals
 from .execute import load_finished, run_all
-from .plan import TASKS, effective_jobs, group_experiments, plan_experiments
+from .plan import RULES, TASKS, effective_jobs, group_experiments, plan_experiments
 from .summary import build_summary
 from .text import html, markdown
 
 
 def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0, dtype: str = "float64",
               jobs: int = 1, force: bool = False, data_dir: str | None = None, progress: bool = True,
-              max_epochs: int | None = None, resume: bool = False) -> dict | None:
+              max_epochs: int | None = None, resume: bool = False, rules: str = "linclass",
+              seeds: int | None = None) -> dict | None:
     """Run the experiments of `tasks` and write OUT/{summary.json, report.md, report.html, figures/, runs/}.
 
-    max_epochs caps every run (a reduced configuration for tests). Returns the summary, or None
+    rules: "linclass" or "original" (the original code's early stopping, plan.RULES); seeds: how many
+    seeds each shuffled experiment runs with (None: plan.DEFAULT_SEEDS). max_epochs caps every run
+    (a reduced configuration for tests). Returns the summary, or None
     when SIGINT/SIGTERM stopped it: OUT then holds the finished runs and status.json marks it
     incomplete; resume=True continues it with the settings it was started with.
     """
@@ -38,9 +42,11 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
     if resume:
         settings = _incomplete_settings(out)
         tasks, seed, dtype, max_epochs = tuple(settings["tasks"]), settings["seed"], settings["dtype"], settings["max_epochs"]
-    tasks = _check_options(tasks, seed, dtype, jobs, max_epochs)
-    settings = {"tasks": list(tasks), "seed": seed, "dtype": dtype, "max_epochs": max_epochs}
-    experiments = plan_experiments(tasks, seed=seed, dtype=dtype, max_epochs=max_epochs)
+        rules, seeds = settings.get("rules", "linclass"), settings.get("seeds")
+    tasks = _check_options(tasks, seed, dtype, jobs, max_epochs, rules, seeds)
+    settings = {"tasks": list(tasks), "seed": seed, "dtype": dtype, "max_epochs": max_epochs, "rules": rules,
+                "seeds": seeds}
+    experiments = plan_experiments(tasks, seed=seed, dtype=dtype, max_epochs=max_epochs, rules=rules, seeds=seeds)
     # A fresh reproduction appears atomically; a resumed one is completed in place, file by file.
     target = contextlib.nullcontext(out) if resume else atomic_dir(out, force=force)
     with target as folder, stop_on_signals() as stop_event:
@@ -50,10 +56,14 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
         n_jobs = effective_jobs(jobs, len(group_experiments(remaining, jobs)) + ("task1" in tasks))
         write_status(folder, "reproduction", "incomplete", settings=settings,
                      resume=f"linclass reproduce --resume --out {out}")
+        if n_jobs < jobs:
+            why = ("one process per CPU core of this machine: more would only share the cores"
+                   if n_jobs == (os.cpu_count() or 1) else "one process per group of runs to train")
+            print(f"linclass reproduce: --jobs {jobs} capped at {n_jobs}, {why}", file=sys.stderr, flush=True)
         if progress:
-            print(f"linclass reproduce: {', '.join(tasks)}: {len(remaining)} training runs"
+            print(f"linclass reproduce: {', '.join(tasks)}: {_count(len(remaining), 'training run')}"
                   f"{f' ({len(finished)} already finished)' if finished else ''}"
-                  f"{' and the gradient check' if 'task1' in tasks else ''}, {n_jobs} process(es), "
+                  f"{' and the gradient check' if 'task1' in tasks else ''}, {_count(n_jobs, 'process', 'es')}, "
                   f"into {out}/", file=sys.stderr, flush=True)
         results, gradients = run_all(remaining, runs_dir, data_dir=data_dir, seed=seed, jobs=n_jobs,
                                      gradient_check="task1" in tasks, progress=progress, stop_event=stop_event)
@@ -63,7 +73,8 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
         if progress:
             print("writing figures and the report", file=sys.stderr, flush=True)
         summary = build_summary(results, gradients, folder / "figures", tasks=tasks, seed=seed, dtype=dtype,
-                                jobs=n_jobs, max_epochs=max_epochs, started=started)
+                                jobs=n_jobs, max_epochs=max_epochs, started=started, rules=rules, seeds=seeds,
+                                jobs_requested=jobs)
         _write_report(folder, summary)
         for stale in runs_dir.glob(".checkpoint-*"):  # states of groups formed differently before a resume
             shutil.rmtree(stale, ignore_errors=True)
@@ -89,9 +100,15 @@ def _write_report(folder: Path, summary: dict) -> None:
             handle.write(text)
 
 
-def _check_options(tasks, seed, dtype, jobs, max_epochs) -> tuple[str, ...]:
+def _count(n: int, word: str, suffix: str = "s") -> str:
+    return f"{n} {word}{'' if n == 1 else suffix}"
+
+
+def _check_options(tasks, seed, dtype, jobs, max_epochs, rules, seeds) -> tuple[str, ...]:
     """The options of reproduce() itself, checked as RunConfig checks its fields; returns the tasks."""
     check_int("seed", seed, minimum=0)
+    check_choice("rules", rules, RULES)
+    check_optional_int("seeds", seeds)
     check_choice("dtype", dtype, DTYPES)
     check_int("jobs", jobs)
     check_optional_int("max_epochs", max_epochs)

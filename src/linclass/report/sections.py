@@ -28,6 +28,22 @@ def stop_text(run: dict) -> str:
     return f"fired at step {stop['step']} (epoch {stop['epoch']})"
 
 
+def restores(run: dict) -> bool:
+    """Whether the run kept the weights of its lowest validation loss (linclass's rule), rather than those
+    after its last step (the original code's rule, or no validation ever beat the baseline)."""
+    return run["config"].get("restore_best_weights", True) and run["best"] is not None
+
+
+def kept(run: dict) -> dict:
+    """The four metrics of the weights the run keeps: the best ones, or those after the last step."""
+    return run["best"] if restores(run) else run["final_weights"]
+
+
+def kept_step(run: dict) -> int:
+    """The step whose weights the run keeps."""
+    return run["best_step"] if restores(run) else run["steps"] - 1
+
+
 def _softmax_run(summary: dict) -> dict | None:
     return summary.get("task3") or (summary.get("task4") or {}).get("lambda0")
 
@@ -63,12 +79,20 @@ def protocol(summary: dict) -> list[tuple]:
                          f"{' unless stated' if label == 'task 2' else ''}. Validation every fifth of an epoch, "
                          f"i.e. every {run['validate_every']} steps, after that step's update: loss and accuracy on "
                          "the whole training and the whole validation set.")
-    if any_run:
-        items.append(f"**Early stopping:** stop when the validation loss has not reached a new minimum for "
-                     f"{any_run['config']['patience']} validations in a row; the weights of the lowest validation "
-                     "loss are then restored. Tables give metrics *at stop* (the last validation) and *best* (the "
-                     "lowest validation loss, whose weights are kept and used for weight images and norms). Steps "
-                     "and epochs are counted from 0.")
+    if any_run and env.get("rules", "linclass") == "original":
+        items.append(f"**Early stopping, the original code's rules (`--rules original`):** the best validation loss "
+                     f"starts at {env['rules_early_stopping_baseline']:g}, so a validation counts as an improvement "
+                     f"only below {env['rules_early_stopping_baseline']:g} and below every earlier one; training "
+                     f"stops after {any_run['config']['patience']} validations in a row without one. The weights "
+                     "after the last step are kept (not restored), and the tables quote their metrics, evaluated "
+                     "once after that step (`final_weights`). Steps and epochs are counted from 0.")
+    elif any_run:
+        items.append(f"**Early stopping (linclass's rules, the default):** stop when the validation loss has not "
+                     f"reached a new minimum for {any_run['config']['patience']} validations in a row; the weights of "
+                     "the lowest validation loss are then restored. Tables give metrics *at stop* (the last "
+                     "validation) and of the *kept* weights (the lowest validation loss, also used for weight images "
+                     "and norms). `--rules original` runs the original code's rules instead (see *Against the "
+                     "original report*). Steps and epochs are counted from 0.")
     items.append(f"**Reproducibility:** seed {env['seed']} (shuffling order, task 1's random weights), "
                  f"{env['dtype']} arithmetic, {env['blas_threads_per_experiment']} BLAS thread per experiment: the "
                  "summation order inside a matrix product depends on the number of threads, so pinning it makes "
@@ -104,24 +128,43 @@ def task1(summary: dict) -> list[tuple]:
 
 
 def run_row(label: str, run: dict) -> list:
-    return [label, stop_text(run), run["best_step"], num(run["best"]["train_loss"]), num(run["best"]["val_loss"]),
-            num(run["best"]["train_accuracy"]), num(run["best"]["val_accuracy"])]
+    metrics = kept(run)
+    return [label, stop_text(run), kept_step(run), num(metrics["train_loss"]), num(metrics["val_loss"]),
+            num(metrics["train_accuracy"]), num(metrics["val_accuracy"])]
 
 
-RUN_HEADER = ["run", "early stopping", "best step (kept)", "training loss", "validation loss",
+RUN_HEADER = ["run", "early stopping", "kept weights: step", "training loss", "validation loss",
               "training accuracy", "validation accuracy"]
+
+
+def _jobs_text(env: dict) -> str:
+    asked = env.get("jobs_requested", env["jobs"])
+    return str(env["jobs"]) if asked == env["jobs"] else f"{env['jobs']} (`--jobs {asked}` capped: one per CPU core or group)"
 
 
 def environment(summary: dict) -> list[tuple]:
     env = summary["environment"]
     rows = [["Python", env["python"]], ["NumPy", env["numpy"]], ["matplotlib", env["matplotlib"]],
             ["linclass", env["linclass"]], ["platform", env["platform"]], ["BLAS", env["blas"]],
-            ["seed", env["seed"]], ["dtype", env["dtype"]], ["worker processes (`--jobs`)", env["jobs"]],
+            ["seed", env["seed"]], ["dtype", env["dtype"]],
+            ["early-stopping rules (`--rules`)", env.get("rules", "linclass")],
+            ["worker processes (`--jobs`)", _jobs_text(env)],
             ["BLAS threads per experiment", env["blas_threads_per_experiment"]],
             ["wall time of the whole reproduction", f"{env['wall_seconds']:.1f} s"]]
     if env["gradient_check_seconds"] is not None:
         rows.append(["wall time, task 1 gradient check", f"{env['gradient_check_seconds']:.1f} s"])
-    rows += [[f"wall time, `runs/{name}`", f"{seconds:.1f} s"] for name, seconds in env["experiment_seconds"].items()]
+    groups = {name: group for group in env["lock_step_groups"] for name in group}
+    extra = {name: seconds for name, seconds in env["experiment_seconds"].items() if "_seed" in name}
+    for name, seconds in env["experiment_seconds"].items():
+        if name in extra:
+            continue
+        others = [other for other in groups.get(name, [name]) if other != name]
+        rows.append([f"wall time, `runs/{name}`", f"{seconds:.1f} s" if not others else
+                     f"trained together with {', '.join(f'`runs/{other}`' for other in others)} in lock-step: "
+                     f"{seconds:.1f} s for the group"])
+    if extra:
+        rows.append([f"extra seeds for the spread over seeds (`runs/*_seed*`), {len(extra)} runs",
+                     f"{sum(extra.values()):.1f} s of training in all"])
     return [("h2", "Environment"),
             ("table", ["item", "value"], rows, "`environment`"),
             ("p", f"To reproduce: `{env['command']} --out <folder>`; add `--jobs 2` to train two experiments at a "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .sections import RUN_HEADER, num, plural, run_row, stop_text
+from .sections import RUN_HEADER, kept, kept_step, num, plural, restores, run_row, stop_text
 
 
 def ordinal(n: int) -> str:
@@ -29,22 +29,27 @@ def task2(summary: dict) -> list[tuple]:
              ("p", _accuracy_text(ns) + (" The sharp drops are the spikes of task 2e." if _spike_count(t) else "")),
              ("h3", "Task 2d: early stopping"),
              ("table", RUN_HEADER, [run_row("no shuffling", ns), run_row("shuffling", t["shuffle"])],
-              "`task2.no_shuffle` and `task2.shuffle`: `early_stop`, `best_step`, `best`"),
+              "`task2.no_shuffle` and `task2.shuffle`: `early_stop`, `best_step`, `best` (`final_weights` when "
+              "the weights at the stop are kept)"),
              ("p", _early_stopping_text(t))]
             + _shuffle_blocks(t))
 
 
 def _loss_text(t: dict) -> str:
     ns, correlation = t["no_shuffle"], t["batch_loss_epoch_correlation"]["no_shuffle"]
-    best = ns["best"]
+    best = kept(ns)
     gap = best["val_loss"] - best["train_loss"]
-    text = f"The validation loss reaches its lowest value, {num(best['val_loss'])}, at step {ns['best_step']}. "
-    if ns["early_stop"]:
+    if not restores(ns):
+        text = (f"Early stopping {stop_text(ns)} and, as in the original code, the weights after the last step "
+                f"({kept_step(ns)}) are kept; their validation loss is {num(best['val_loss'])}. ")
+    elif ns["early_stop"]:
+        text = f"The validation loss reaches its lowest value, {num(best['val_loss'])}, at step {ns['best_step']}. "
         waited = (ns["early_stop"]["step"] - ns["best_step"]) // ns["validate_every"]
         text += (f"Early stopping {stop_text(ns)}, {waited} validations later, and the weights of step "
                  f"{ns['best_step']} are kept. ")
     else:
-        text += f"Early stopping {stop_text(ns)}; the weights of step {ns['best_step']} are kept. "
+        text = (f"The validation loss reaches its lowest value, {num(best['val_loss'])}, at step {ns['best_step']}. "
+                f"Early stopping {stop_text(ns)}; the weights of step {ns['best_step']} are kept. ")
     text += f"With them the loss on the whole training set is {num(best['train_loss'])}: the validation loss is "
     if gap < 0:
         text += (f"{num(-gap)} lower than the training loss, so there is no sign of overfitting; the 2s and 3s "
@@ -70,10 +75,10 @@ def _spike_count(t: dict) -> int:
 
 
 def _accuracy_text(ns: dict) -> str:
-    best, last = ns["best"], ns["at_stop"]
+    best, last = kept(ns), ns["at_stop"]
     higher = best["val_accuracy"] > best["train_accuracy"]
     loss_lower = best["val_loss"] < best["train_loss"]
-    return (f"With the kept weights (step {ns['best_step']}) the training accuracy is {num(best['train_accuracy'])} "
+    return (f"With the kept weights (step {kept_step(ns)}) the training accuracy is {num(best['train_accuracy'])} "
             f"and the validation accuracy {num(best['val_accuracy'])}; at the last validation (step "
             f"{ns['last_validation_step']}) they are {num(last['train_accuracy'])} and {num(last['val_accuracy'])}. "
             f"The validation accuracy is {'higher' if higher else 'lower'} than the training accuracy, "
@@ -99,8 +104,8 @@ def _early_stopping_text(t: dict) -> str:
         when = (f"{plural(abs(epochs), 'epoch')} {'earlier' if epochs < 0 else 'later'}" if epochs
                 else "in the same epoch")
         sentences.append(f"With shuffling it fires {when}, "
-                         f"keeping a {'higher' if sh['best']['val_loss'] > ns['best']['val_loss'] else 'lower'} "
-                         f"validation loss ({num(sh['best']['val_loss'])} against {num(ns['best']['val_loss'])}).")
+                         f"keeping a {'higher' if kept(sh)['val_loss'] > kept(ns)['val_loss'] else 'lower'} "
+                         f"validation loss ({num(kept(sh)['val_loss'])} against {num(kept(ns)['val_loss'])}).")
         if epochs < 0 and jitter_ns and jitter_sh and jitter_sh > jitter_ns:
             sentences.append(
                 f"Early stopping waits for {ns['config']['patience']} validations in a row without a new minimum. "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .sections import RUN_HEADER, num, plural, run_row, stop_text
+from .sections import RUN_HEADER, kept, kept_step, num, plural, restores, run_row, stop_text
 
 METRICS_HEADER = ["weights", "step", "training loss", "validation loss", "training accuracy", "validation accuracy"]
 
@@ -14,10 +14,14 @@ def _metrics_row(label: str, step, metrics: dict) -> list:
 
 def task3(summary: dict) -> list[tuple]:
     run = summary["task3"]
-    best, figures = run["best"], run["figures"]
-    text = (f"Early stopping {stop_text(run)}. The lowest validation loss, {num(best['val_loss'])}, is reached at "
-            f"step {run['best_step']}")
-    if run["early_stop"] is None:
+    best, figures = kept(run), run["figures"]
+    if not restores(run):
+        text = (f"Early stopping {stop_text(run)}; the weights after the last step ({kept_step(run)}) are kept, "
+                f"with a validation loss of {num(best['val_loss'])}")
+    else:
+        text = (f"Early stopping {stop_text(run)}. The lowest validation loss, {num(best['val_loss'])}, is reached "
+                f"at step {run['best_step']}")
+    if run["early_stop"] is None and restores(run):
         before = (run["last_validation_step"] - run["best_step"]) // run["validate_every"]
         text += (f", {plural(before, 'validation')} before the last one" if before else ", the last validation")
         text += ": the validation loss was still improving when training ended"
@@ -33,7 +37,7 @@ def task3(summary: dict) -> list[tuple]:
             ("p", text),
             ("table", METRICS_HEADER,
              [_metrics_row("at the last validation", run["last_validation_step"], run["at_stop"]),
-              _metrics_row("best (kept)", run["best_step"], best)],
+              _metrics_row("best (kept)" if restores(run) else "after the last step (kept)", kept_step(run), best)],
              "`task3`: `at_stop`, `best`, `best_step`, `last_validation_step`"),
             ("h3", "Task 3c: accuracy"),
             ("figure", figures["accuracy"], "training and validation accuracy (whole sets, at every validation), "
@@ -42,7 +46,7 @@ def task3(summary: dict) -> list[tuple]:
 
 
 def _overfitting_text(run: dict) -> str:
-    best = run["best"]
+    best = kept(run)
     acc_gap, loss_gap = best["train_accuracy"] - best["val_accuracy"], best["val_loss"] - best["train_loss"]
     if acc_gap <= 0 and loss_gap <= 0:
         return (f"No sign of overfitting: with the kept weights the validation accuracy ({num(best['val_accuracy'])}) "
@@ -52,6 +56,8 @@ def _overfitting_text(run: dict) -> str:
             f"{num(best['train_accuracy'])} and the validation accuracy {num(best['val_accuracy'])}, a gap of "
             f"{num(acc_gap)}; the training loss is {num(best['train_loss'])} against {num(best['val_loss'])}: the "
             "model fits the images it is trained on a little better than new ones. ")
+    if not restores(run):
+        return text + "These are the weights after the last step, kept as in the original code."
     if run["early_stop"] is None:
         text += (f"But the validation loss never turned upward: it was still reaching new minima at step "
                  f"{run['best_step']}, near the end of the {run['config']['max_epochs']} epochs, so training never got to "
@@ -66,7 +72,8 @@ def _overfitting_text(run: dict) -> str:
 
 def task4(summary: dict) -> list[tuple]:
     t = summary["task4"]
-    runs, zero, figures = t["runs"], t["lambda0"], t["figures"]
+    runs = sorted(t["runs"], key=lambda r: r["lambda"])  # ascending λ in every table and sentence
+    zero, figures = t["lambda0"], t["figures"]
     rows = [run_row("λ = 0 (task 3, for comparison)", zero)] + [run_row(f"λ = {r['lambda']:g}", r) for r in runs]
     norm_rows = [[f"λ = {r['lambda']:g}", num(r["weight_norm"]), num(r["weight_norm_squared"])] for r in [zero] + runs]
     intro = "Softmax regression as in task 3 with the penalty λ‖w‖² added to the loss"
@@ -111,25 +118,25 @@ def _weights_text(t: dict) -> str:
                  "pixels, noise) are pulled towards zero, while the broad patterns shared by many images survive.")
     if strong["early_stop"]:
         text += (f" The λ = {strong['lambda']:g} run stopped early, at step {strong['early_stop']['step']} (epoch "
-                 f"{strong['early_stop']['epoch']}); its kept weights are those of step {strong['best_step']}.")
+                 f"{strong['early_stop']['epoch']}); its kept weights are those of step {kept_step(strong)}.")
     return text
 
 
 def _accuracy_text(runs: list[dict], zero: dict) -> str:
-    accuracy = {r["lambda"]: r["best"]["val_accuracy"] for r in runs}
+    accuracy = {r["lambda"]: kept(r)["val_accuracy"] for r in runs}
     best = max(accuracy, key=accuracy.get)
     ordered = sorted(accuracy)  # weakest penalty first
     text = ("With the kept weights the validation accuracy is "
             + ", ".join(f"{num(accuracy[l2])} for λ = {l2:g}" for l2 in ordered)
-            + f" (λ = 0: {num(zero['best']['val_accuracy'])}). The best of the four is λ = {best:g}, "
-            + ("above" if accuracy[best] > zero["best"]["val_accuracy"] else "still below") + " λ = 0. ")
+            + f" (λ = 0: {num(kept(zero)['val_accuracy'])}). The best of the four is λ = {best:g}, "
+            + ("above" if accuracy[best] > kept(zero)["val_accuracy"] else "still below") + " λ = 0. ")
     if all(accuracy[a] > accuracy[b] for a, b in zip(ordered, ordered[1:])):
         text += "The accuracy falls steadily as λ grows. "
     stops = {r["lambda"]: r["early_stop"]["step"] if r["early_stop"] else float("inf") for r in runs}
     if any(stops[l2] < float("inf") for l2 in ordered) and all(
             stops[a] > stops[b] for a, b in zip(ordered, ordered[1:])):
         limit = runs[0]["config"]["max_epochs"]
-        losses = [r["best"]["val_loss"] for r in sorted(runs, key=lambda r: r["lambda"])]
+        losses = [kept(r)["val_loss"] for r in sorted(runs, key=lambda r: r["lambda"])]
         text += ("A stronger penalty also makes early stopping fire sooner (" + ", ".join(
             (f"step {stops[l2]}" if stops[l2] < float("inf") else f"not within {limit} epochs") + f" for λ = {l2:g}"
             for l2 in reversed(ordered)) + "): the validation loss levels off earlier"
@@ -138,18 +145,18 @@ def _accuracy_text(runs: list[dict], zero: dict) -> str:
 
 
 def _why_text(runs: list[dict], zero: dict) -> str:
-    base, base_train = zero["best"]["val_accuracy"], zero["best"]["train_accuracy"]
-    worse = [r for r in runs if r["best"]["val_accuracy"] < base]
+    base, base_train = kept(zero)["val_accuracy"], kept(zero)["train_accuracy"]
+    worse = [r for r in runs if kept(r)["val_accuracy"] < base]
     if len(worse) < len(runs):
         better = ", ".join(f"λ = {r['lambda']:g}" for r in runs if r not in worse)
         return (f"Not every λ lowers the accuracy here: {better} reach a higher validation accuracy than λ = 0 "
                 f"({num(base)}), so a small penalty removes more overfitting than it costs in fit.")
-    losses = [base - r["best"]["val_accuracy"] for r in runs]
+    losses = [base - kept(r)["val_accuracy"] for r in runs]
     text = (f"All four values of λ give a lower validation accuracy than λ = 0, by {num(min(losses))} to "
             f"{num(max(losses))}. ")
-    if all(r["best"]["train_accuracy"] < base_train for r in runs):
+    if all(kept(r)["train_accuracy"] < base_train for r in runs):
         text += ("The training accuracy drops as well ("
-                 + ", ".join(f"{num(r['best']['train_accuracy'])} for λ = {r['lambda']:g}" for r in runs)
+                 + ", ".join(f"{num(kept(r)['train_accuracy'])} for λ = {r['lambda']:g}" for r in runs)
                  + f", against {num(base_train)} for λ = 0), so the penalty costs fit, not only generalisation. ")
     text += ("The penalty pulls the weights towards zero, away from the weights that fit the data best; this bias "
              "pays off only when it removes more overfitting than it adds error, and the λ = 0 run (task 3) shows "

@@ -13,23 +13,35 @@ from .._version import __version__
 from .figures import (accuracy_figure, lambda_accuracy_figure, loss_figure, norm_figure, save_figure,
                       shuffle_accuracy_figure, shuffle_loss_figure, weights_figure)
 from .execute import Result
+from .fidelity import against_original, seed_spread
 from .findings import batch_loss_repeat, shuffle_spikes, weight_detail, zoom_limits
-from .plan import BLAS_THREADS, LAMBDAS, TASKS
+from .plan import BLAS_THREADS, LAMBDAS, RULES, TASKS, seed_counts
 
 
 def build_summary(results: dict[str, Result], gradients: dict | None, figures: Path, *, tasks, seed, dtype, jobs,
-                  max_epochs, started: float) -> dict:
-    """summary.json's content: each task's numbers (drawing its figures into `figures`), then the environment."""
+                  max_epochs, started: float, rules: str = "linclass", seeds: int | None = None,
+                  jobs_requested: int | None = None) -> dict:
+    """summary.json's content: each task's numbers (drawing its figures into `figures`), the spread over
+    seeds and the comparison with the original report, then the environment."""
     summary = {}
     if "task1" in tasks:
         summary["task1"] = gradients["task1"]
     for name, task in (("task2", task2), ("task3", task3), ("task4", task4)):
         if name in tasks:
             summary[name] = task(results, figures)
+    summary["seed_spread"] = seed_spread(results)
+    summary["against_original"] = against_original(results, summary["seed_spread"], rules)
     summary["environment"] = environment(
         tasks=tasks, seed=seed, dtype=dtype, jobs=jobs, max_epochs=max_epochs, results=results,
         gradient_seconds=gradients["wall_seconds"] if gradients else None,
         wall_seconds=time.perf_counter() - started)
+    summary["environment"].update(
+        rules=rules, **{f"rules_{key}": value for key, value in RULES[rules].items()},
+        seeds=seeds, seeds_per_model=seed_counts(seeds), jobs_requested=jobs if jobs_requested is None else jobs_requested)
+    if rules != "linclass":
+        summary["environment"]["command"] += f" --rules {rules}"
+    if seeds is not None:
+        summary["environment"]["command"] += f" --seeds {seeds}"
     return summary
 
 

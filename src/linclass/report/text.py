@@ -12,8 +12,10 @@ import html as html_lib
 import re
 from pathlib import Path
 
+from .glance import anchor, contents, glance
 from .sections import environment, plural, protocol, task1
 from .sections_logistic import task2
+from .sections_original import against_original
 from .sections_softmax import task3, task4
 
 TITLE = "Logistic and softmax regression on MNIST: TDT4265 assignment 1, reproduced"
@@ -34,13 +36,15 @@ def blocks(summary: dict) -> list[tuple]:
                             f"{plural(env['max_epochs_override'], 'epoch')}, a setting for tests. These numbers do not "
                             "answer the assignment."))
     if len(env["tasks"]) < 4:
-        doc.append(("note", f"Only {', '.join(env['tasks'])} were run (`--only`)."))
-    doc += protocol(summary)
+        names = [name.replace("task", "task ") for name in env["tasks"]]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        doc.append(("note", f"This reproduction covers only {listed} (`--only {','.join(env['tasks'])}`)."))
+    body = glance(summary) + protocol(summary)
     for name, section in (("task1", task1), ("task2", task2), ("task3", task3), ("task4", task4)):
         if name in summary:
-            doc += section(summary)
-    doc += environment(summary)
-    return doc
+            body += section(summary)
+    body += against_original(summary) + environment(summary)
+    return doc + [contents(body)] + body
 
 
 # ---------------------------------------------------------------- Markdown
@@ -62,6 +66,8 @@ def markdown(summary: dict) -> str:
             out.append("> " + block[1])
         elif kind == "ul":
             out.append("\n".join(f"- {item}" for item in block[1]))
+        elif kind == "toc":
+            out.append("**Contents:** " + " · ".join(text for level, text in block[1] if level == 2))
         elif kind == "table":
             _, header, rows, source = block
             lines = ["| " + " | ".join(map(_md_cell, header)) + " |", "|" + "---|" * len(header)]
@@ -86,7 +92,10 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #bbb;paddin
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}figure{margin:1rem 0}
 img{max-width:100%;border:1px solid #ddd}figcaption{font-size:.9rem;color:#444}
 blockquote{border-left:4px solid #c33;margin:1rem 0;padding:.2rem 1rem;background:#fff4f4}
-code{background:#f4f4f4;padding:0 .2rem}.source{font-size:.85rem;color:#555}"""
+code{background:#f4f4f4;padding:0 .2rem}.source{font-size:.85rem;color:#555}
+.toc{background:#f7f7f7;border:1px solid #ddd;padding:.5rem 1rem;margin:1rem 0}.toc ul{margin:.2rem 0}
+.table{overflow-x:auto}td,th{vertical-align:top}
+@media (max-width:40rem){body{margin:1rem auto;font-size:.95rem}td,th{padding:.2rem .3rem}}"""
 
 
 def _inline(text) -> str:
@@ -96,13 +105,35 @@ def _inline(text) -> str:
     return text
 
 
+def _toc(headings: list[tuple[int, str]]) -> str:
+    """The table of contents: each h2 with its h3s nested, linking to the heading ids."""
+    items, open_sub = [], False
+    for level, text in headings:
+        link = f'<a href="#{anchor(text)}">{_inline(text)}</a>'
+        if level == 3 and not open_sub:
+            items.append("<ul>")
+            open_sub = True
+        elif level == 2 and open_sub:
+            items.append("</ul></li>")
+            open_sub = False
+        elif level == 2 and items:
+            items.append("</li>")
+        items.append(f"<li>{link}" + ("</li>" if level == 3 else ""))
+    items.append("</ul></li>" if open_sub else "</li>")
+    return '<nav class="toc"><strong>Contents</strong><ul>' + "".join(items) + "</ul></nav>"
+
+
 def html(summary: dict, folder: Path) -> str:
     """report.html: one file, the PNG figures embedded as base64 data URIs."""
     body = []
     for block in blocks(summary):
         kind = block[0]
-        if kind in ("h1", "h2", "h3"):
-            body.append(f"<{kind}>{_inline(block[1])}</{kind}>")
+        if kind == "h1":
+            body.append(f"<h1>{_inline(block[1])}</h1>")
+        elif kind in ("h2", "h3"):
+            body.append(f'<{kind} id="{anchor(block[1])}">{_inline(block[1])}</{kind}>')
+        elif kind == "toc":
+            body.append(_toc(block[1]))
         elif kind == "p":
             body.append(f"<p>{_inline(block[1])}</p>")
         elif kind == "note":
@@ -113,7 +144,7 @@ def html(summary: dict, folder: Path) -> str:
             _, header, rows, source = block
             head = "".join(f"<th>{_inline(cell)}</th>" for cell in header)
             cells = "".join("<tr>" + "".join(f"<td>{_inline(cell)}</td>" for cell in row) + "</tr>" for row in rows)
-            body.append(f"<table><tr>{head}</tr>{cells}</table>"
+            body.append(f'<div class="table"><table><tr>{head}</tr>{cells}</table></div>'
                         + (f'<p class="source">Source: {_inline(source)}.</p>' if source else ""))
         elif kind == "figure":
             _, path, caption = block

@@ -1,0 +1,107 @@
+"""The report's section "Against the original report", written from summary.json alone: every number
+the original report states, this reproduction's number, and the reason for any difference, worded
+from the measured values (summary["against_original"], summary["seed_spread"])."""
+
+from __future__ import annotations
+
+from .sections import plural
+
+SUGGESTED_SEEDS = 5
+HEADER = ["original report", "original", "this run", "spread over seeds: min / median / max", "original inside?",
+          "why they differ"]
+
+
+def where(point: dict, keys) -> str:
+    """'step 279, epoch 1' or 'epoch 33', for the quantities the original states."""
+    return ", ".join(f"{key} {point[key]}" for key in keys)
+
+
+def this_run_text(row: dict) -> str:
+    this = row["this_run"]
+    text = where(this, ("step", "epoch"))
+    return text if this["fired"] else f"did not fire (ended at {text})"
+
+
+def spread_text(row: dict) -> str:
+    spread = row["spread"]
+    if spread is None:
+        return "not shuffled: one outcome"
+    if spread["n_seeds"] < 2:
+        return f"1 seed only (`--seeds {SUGGESTED_SEEDS}` measures it)"
+    parts = [f"{key}s {spread[key]['min']} / {spread[key]['median']} / {spread[key]['max']}"
+             for key in ("step", "epoch")]
+    return (f"{'; '.join(parts)} ({spread['n_seeds']} seeds; early stopping fired in {spread['fired']}, "
+            "a run that did not fire counts at its last step)")
+
+
+def inside_text(row: dict) -> str:
+    return "n/a" if row["inside_spread"] is None else ("yes" if row["inside_spread"] else "**no**")
+
+
+def reason(row: dict, baseline: float) -> str:
+    """Why this run's number differs from the original's, or why it agrees, from the measured values."""
+    keys = list(row["original"])
+    stops, this, original = row["stop_under_rules"], row["this_run"], row["original"]
+    sentences, explained = [], False
+    never_below = row["lowest_val_loss"] >= baseline
+    loss_note = (f"its validation loss never goes below {baseline:.1f} (lowest {row['lowest_val_loss']:.4f}), so "
+                 "under the original rules no validation counts as an improvement and training stops at validation "
+                 f"{row['patience']}" if never_below else "")
+    if row["rules"] == "linclass":
+        theirs = stops["original"]
+        if theirs is not None and theirs["step"] != this["step"]:
+            same = explained = all(theirs[key] == original[key] for key in keys)
+            sentences.append(
+                f"Rules: the original code starts the best validation loss at {baseline:.1f}, ours at infinity; "
+                + (loss_note + ". " if loss_note else "")
+                + f"Under its rules this very run stops at {where(theirs, keys)}"
+                + (", the original's number" if same else "") + " (`--rules original`).")
+    elif row["matches"] and never_below:
+        later = stops["linclass"]
+        sentences.append(loss_note[0].upper() + loss_note[1:] + ". Under linclass's rules it would stop "
+                         + (f"at {where(later, keys)}" if later else f"later than step {this['step']}, where this "
+                            "run ended") + ".")
+    if row["matches"]:
+        sentences.insert(0, "Same." if not row["shuffled"] else
+                         f"Same, with seed {row['seed']} (the original's shuffling is one unrepeatable draw).")
+        return " ".join(sentences)
+    if row["shuffled"] and not explained:
+        spread = row["spread"]
+        text = ("The original shuffles with Python's unseeded `random.shuffle`, so its number is one draw that no one "
+                "can repeat, its own code included")
+        if spread is None or spread["n_seeds"] < 2:
+            text += (f"; compare it with the spread over seeds: `linclass reproduce --seeds {SUGGESTED_SEEDS}` "
+                     f"trains each shuffled run with {SUGGESTED_SEEDS} seeds.")
+        else:
+            text += (f": over {spread['n_seeds']} seeds this run's {' and '.join(keys)} range"
+                     f"{'s' if len(keys) == 1 else ''} over "
+                     + "; ".join(f"{spread[key]['min']}-{spread[key]['max']}" for key in keys)
+                     + f", and the original's {where(original, keys)} lies "
+                     + ("inside" if row["inside_spread"] else "outside") + " that spread.")
+        sentences.append(text)
+    elif not sentences:
+        sentences.append("Not explained by the rules: this run is not shuffled, so its stop is deterministic.")
+    return " ".join(sentences)
+
+
+def against_original(summary: dict) -> list[tuple]:
+    rows, env = summary.get("against_original") or [], summary["environment"]
+    if not rows:
+        return []
+    baseline = 1.0  # the original code's starting best validation loss (plan.RULES["original"])
+    rules, cap = env.get("rules", "linclass"), env["max_epochs_override"]
+    why = ((lambda row: f"Not comparable: every run was capped at {plural(cap, 'epoch')} (a test setting).")
+           if cap is not None else (lambda row: reason(row, baseline)))
+    table = [[f"task {row['task']}: {row['setting']}", where(row["original"], row["original"]), this_run_text(row),
+              spread_text(row), inside_text(row), why(row)] for row in rows]
+    matches = sum(row["matches"] for row in rows)
+    intro = (f"The original course report states {plural(len(rows), 'number')} of the runs made here. This "
+             f"reproduction ran under **{rules}'s rules**"
+             + (" (best validation loss starting at infinity, best weights restored; `--rules original` runs the "
+                "original code's: starting at 1.0, weights at the stop kept)" if rules == "linclass" else
+                " (`--rules original`: best validation loss starting at 1.0, weights at the stop kept)")
+             + f" and agrees on {matches} of them. Steps and epochs count from 0, as in the original.")
+    return [("h2", "Against the original report"),
+            ("p", intro),
+            ("table", HEADER, table, "`against_original[i]`: `original`, `this_run`, `spread`, `inside_spread`, "
+                                     "`stop_under_rules`, `lowest_val_loss`; `seed_spread`")]
