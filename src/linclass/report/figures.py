@@ -18,7 +18,21 @@ LOSS_LABEL = "cross-entropy loss (nats)"
 ACCURACY_LABEL = "accuracy (fraction correct)"
 TRAIN_COLOR, VAL_COLOR = "tab:blue", "tab:orange"
 SHUFFLE_COLORS = {False: "tab:red", True: "tab:green"}
-LAMBDA_COLORS = ("#440154", "#31688e", "#35b779", "#c9b400")  # dark to light, strong to weak L2
+LAMBDA_COLORS = ("#c9b400", "#35b779", "#31688e", "#440154")  # light to dark: weak to strong L2, ascending λ
+DPI = 120
+# report.html shows figures at most this wide (a 62rem page at 1280 px, less padding and border); every
+# figure's smallest text must be at least MIN_TEXT_PX there. Figures up to 7.5 in (900 px) are shown
+# at full size, so matplotlib's smallest size here ("small", 8.3 pt) is 13.9 px.
+DISPLAY_WIDTH_PX = 958
+MIN_TEXT_PX = 10.0
+
+
+def displayed_text_px(fig) -> float:
+    """The smallest font size, in CSS pixels, of any visible text of fig as report.html shows it at 1280 px."""
+    scale = min(1.0, DISPLAY_WIDTH_PX / (fig.get_figwidth() * DPI))
+    sizes = [text.get_fontsize() for text in fig.findobj(lambda artist: hasattr(artist, "get_fontsize"))
+             if text.get_visible() and text.get_text()]
+    return min(sizes) / 72 * DPI * scale
 
 
 def _figure(width: float = 7.5, height: float = 4.6, layout: str | None = "constrained", **subplots):
@@ -29,12 +43,12 @@ def _figure(width: float = 7.5, height: float = 4.6, layout: str | None = "const
 
 
 def save_figure(fig, folder: Path, stem: str) -> str:
-    """Write folder/stem.png (120 dpi) and folder/stem.svg; returns 'figures/stem.png'-style path."""
+    """Write folder/stem.png (DPI) and folder/stem.svg; returns 'figures/stem.png'-style path."""
     import matplotlib
 
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_file(folder / f"{stem}.png") as handle:
-        fig.savefig(handle, format="png", dpi=120, metadata={"Software": None})
+        fig.savefig(handle, format="png", dpi=DPI, metadata={"Software": None})
     with matplotlib.rc_context({"svg.hashsalt": stem}), atomic_file(folder / f"{stem}.svg") as handle:
         fig.savefig(handle, format="svg", metadata={"Date": None})  # fixed ids instead of random ones
     return f"{folder.name}/{stem}.png"
@@ -122,27 +136,31 @@ def _shuffle_curves(ax, histories: dict[bool, History], metric: str, spikes: dic
 
 def shuffle_loss_figure(histories: dict[bool, History], title: str, *, steps_per_epoch: int,
                         ylim=None, spikes: dict | None = None):
-    """Without (False) vs with (True) shuffling: whole-set training loss at each validation (left),
-    and the loss of every step's batch over the last three epochs both runs trained (right).
+    """Without (False) vs with (True) shuffling: whole-set training loss at each validation (top), and
+    the loss of every step's batch over the last three complete epochs both runs trained (bottom).
 
-    spikes: {shuffle: {"step", "size"}} circles each run's largest spike.
+    spikes: {shuffle: {"step", "size"}} circles each run's largest spike. Stacked, not side by side,
+    so the text stays readable where the report shows the figure.
     """
-    fig, (left, right) = _figure(13.0, 4.8, ncols=2, width_ratios=(3, 2))
-    _shuffle_curves(left, histories, "train_loss", spikes, ylim)
-    _finish(left, "training loss on the whole training set, at each validation", STEP_LABEL,
+    fig, (top, bottom) = _figure(7.5, 9.0, nrows=2, height_ratios=(1, 1))
+    _shuffle_curves(top, histories, "train_loss", spikes, ylim)
+    _finish(top, "training loss on the whole training set, at each validation", STEP_LABEL,
             LOSS_LABEL, ylim, "upper right")
-    stop = min(int(history.series("train_loss_per_step")[0][-1]) for history in histories.values()) + 1
-    start = max(0, stop - 3 * steps_per_epoch)
+    last_epoch = min(len(history.series("train_loss_per_step")[0]) for history in histories.values()) // steps_per_epoch
+    first_epoch = max(0, last_epoch - 3)
+    start, stop = first_epoch * steps_per_epoch, last_epoch * steps_per_epoch
     for shuffle, history in histories.items():
         steps, values = history.series("train_loss_per_step")
         keep = (steps >= start) & (steps < stop)
-        right.plot(steps[keep], values[keep], ".-", color=SHUFFLE_COLORS[shuffle], linewidth=0.9,
-                   markersize=3, label=_shuffle_name(shuffle))
-    for boundary in range(-(-start // steps_per_epoch) * steps_per_epoch, stop, steps_per_epoch):
-        right.axvline(boundary, color="0.5", linewidth=0.8, linestyle=":")
-    right.set_ylim(0, right.get_ylim()[1] * 1.25)  # room for the legend above the curves
-    _finish(right, f"loss of each step's own batch, steps {start}-{stop - 1}\n"
-            "(dotted lines: epoch boundaries)", STEP_LABEL, "batch cross-entropy loss (nats)", None, "upper right")
+        bottom.plot(steps[keep], values[keep], ".-", color=SHUFFLE_COLORS[shuffle], linewidth=0.9,
+                    markersize=3, label=_shuffle_name(shuffle))
+    for boundary in range(start + steps_per_epoch, stop, steps_per_epoch):
+        bottom.axvline(boundary, color="0.5", linewidth=0.8, linestyle=":")
+    bottom.set_ylim(0, bottom.get_ylim()[1] * 1.25)  # room for the legend above the curves
+    epochs = f"epochs {first_epoch}-{last_epoch - 1}" if last_epoch - first_epoch > 1 else f"epoch {first_epoch}"
+    _finish(bottom, f"loss of each step's own batch, {epochs} (steps {start}-{stop - 1}):\nthe last "
+            f"{'three ' if last_epoch - first_epoch == 3 else ''}complete epochs both runs trained; "
+            "dotted: epoch boundaries", STEP_LABEL, "batch cross-entropy loss (nats)", None, "upper right")
     fig.suptitle(title)
     return fig
 
@@ -162,9 +180,9 @@ def weights_figure(rows: list[tuple[str, np.ndarray]], title: str):
     Colours are symmetric around 0 and shared within a row, so a row's images compare directly.
     """
     # A fixed layout: constrained layout would cost more than all the other figures together here.
-    fig, axes = _figure(13.0, 1.65 * len(rows) + 0.9, layout=None, nrows=len(rows), ncols=10, squeeze=False)
-    fig.subplots_adjust(left=0.03, right=0.93, top=1 - 0.8 / fig.get_figheight(), bottom=0.03,
-                        wspace=0.08, hspace=0.25)
+    fig, axes = _figure(10.0, 1.3 * len(rows) + 1.0, layout=None, nrows=len(rows), ncols=10, squeeze=False)
+    fig.subplots_adjust(left=0.04, right=0.91, top=1 - 0.95 / fig.get_figheight(), bottom=0.03,
+                        wspace=0.08, hspace=0.3)
     for row, (label, W) in zip(axes, rows):
         images = W[:-1].T.reshape(-1, 28, 28)
         limit = float(np.abs(images).max()) or 1.0
@@ -172,11 +190,12 @@ def weights_figure(rows: list[tuple[str, np.ndarray]], title: str):
             shown = ax.imshow(images[digit], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"digit {digit}", fontsize="small")
-        row[0].set_ylabel(label)
+            ax.set_title(f"digit {digit}", fontsize=10)
+        row[0].set_ylabel(label, fontsize=10)
         bar = fig.colorbar(shown, ax=list(row), shrink=0.95, pad=0.01, fraction=0.03)
-        bar.set_label("weight (unitless)", fontsize="small")
-    fig.suptitle(title)
+        bar.set_label("weight", fontsize=10)
+        bar.ax.tick_params(labelsize=10)
+    fig.suptitle(title, fontsize=11)
     return fig
 
 
@@ -185,7 +204,7 @@ def lambda_accuracy_figure(histories: dict[float, History], title: str, *, ylim=
     """Validation accuracy against training step, one curve per L2 strength lambda."""
     fig, ax = _figure()
     early_stops = early_stops or {}
-    for color, (l2, history) in zip(LAMBDA_COLORS, histories.items()):
+    for color, (l2, history) in zip(LAMBDA_COLORS, sorted(histories.items())):
         stop = early_stops.get(l2)
         ending = f"early stop at step {stop}" if stop is not None else "no early stop"
         ax.plot(*history.series("val_accuracy"), color=color, label=f"λ = {l2:g} ({ending})")
@@ -194,8 +213,8 @@ def lambda_accuracy_figure(histories: dict[float, History], title: str, *, ylim=
 
 
 def norm_figure(lambdas, norms, squared, title: str, *, reference: tuple[float, float] | None = None):
-    """||w|| and ||w||^2 after training against lambda (log x), side by side; reference: lambda 0's pair."""
-    fig, axes = _figure(11.0, 4.4, ncols=2)
+    """||w|| and ||w||^2 after training against lambda (log x), one above the other; reference: lambda 0's pair."""
+    fig, axes = _figure(7.5, 8.0, nrows=2)
     for ax, values, symbol, name, index in ((axes[0], norms, "‖w‖", "L2 norm", 0),
                                             (axes[1], squared, "‖w‖²", "squared L2 norm", 1)):
         ax.plot(lambdas, values, "o-", color="tab:purple", label=f"{symbol}, {name} after training")

@@ -31,8 +31,18 @@ def task2(summary: dict) -> list[tuple]:
              ("table", RUN_HEADER, [run_row("no shuffling", ns), run_row("shuffling", t["shuffle"])],
               "`task2.no_shuffle` and `task2.shuffle`: `early_stop`, `best_step`, `best` (`final_weights` when "
               "the weights at the stop are kept)"),
-             ("p", _early_stopping_text(t))]
+             ("p", _early_stopping_text(t) + _spread_text(summary.get("seed_spread", {}).get("task2_logistic_shuffle")))]
             + _shuffle_blocks(t))
+
+
+def _spread_text(spread: dict | None) -> str:
+    """Where the shuffled run stops over seeds, when more than one seed was run."""
+    if not spread or spread["n_seeds"] < 2:
+        return ""
+    epochs, this = spread["epoch"], spread["runs"][0]
+    return (f" The shuffled run's stop depends on the shuffling: over {spread['n_seeds']} seeds it ends in epochs "
+            f"{epochs['min']} to {epochs['max']} (median {epochs['median']}), and seed {this['seed']} ends in epoch "
+            f"{this['epoch']} (`seed_spread.task2_logistic_shuffle`).")
 
 
 def _loss_text(t: dict) -> str:
@@ -135,10 +145,10 @@ def _shuffle_blocks(t: dict) -> list[tuple]:
             ("figure", figures["shuffle_accuracy"],
              "validation accuracy without (red) and with (green) shuffling, y axis zoomed to [0.93, 0.99]; circles "
              "(triangles on the axis edge when off the axis): each run's largest dip"),
-            ("figure", figures["shuffle_loss"], "left: training loss on the whole training set at every validation, "
-                                                "y axis zoomed to [0, 0.2], circles: each run's largest spike; right: "
-                                                "the loss of each step's own batch over the last three epochs both "
-                                                "runs trained"),
+            ("figure", figures["shuffle_loss"], "top: training loss on the whole training set at every validation, "
+                                                "y axis zoomed to [0, 0.2], circles: each run's largest spike; bottom: "
+                                                "the loss of each step's own batch over the last three complete "
+                                                "epochs both runs trained, between dotted epoch boundaries"),
             ("table", ["measure", "no shuffling", "shuffling"], rows,
              "`task2.spikes` (`largest_no_shuffle`, `largest_shuffle`, `typical_*`) and "
              "`task2.batch_loss_epoch_correlation`"),

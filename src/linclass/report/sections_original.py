@@ -30,8 +30,7 @@ def spread_text(row: dict) -> str:
         return f"1 seed only (`--seeds {SUGGESTED_SEEDS}` measures it)"
     parts = [f"{key}s {spread[key]['min']} / {spread[key]['median']} / {spread[key]['max']}"
              for key in ("step", "epoch")]
-    return (f"{'; '.join(parts)} ({spread['n_seeds']} seeds; early stopping fired in {spread['fired']}, "
-            "a run that did not fire counts at its last step)")
+    return f"{'; '.join(parts)} ({spread['n_seeds']} seeds, early stopping fired in {spread['fired']})"
 
 
 def inside_text(row: dict) -> str:
@@ -67,18 +66,15 @@ def reason(row: dict, baseline: float) -> str:
         return " ".join(sentences)
     if row["shuffled"] and not explained:
         spread = row["spread"]
-        text = ("The original shuffles with Python's unseeded `random.shuffle`, so its number is one draw that no one "
-                "can repeat, its own code included")
         if spread is None or spread["n_seeds"] < 2:
-            text += (f"; compare it with the spread over seeds: `linclass reproduce --seeds {SUGGESTED_SEEDS}` "
-                     f"trains each shuffled run with {SUGGESTED_SEEDS} seeds.")
+            sentences.append(f"Shuffled: one draw each, and the spread over seeds is not measured here (1 seed; "
+                             f"`--seeds {SUGGESTED_SEEDS}` measures it).")
         else:
-            text += (f": over {spread['n_seeds']} seeds this run's {' and '.join(keys)} range"
-                     f"{'s' if len(keys) == 1 else ''} over "
-                     + "; ".join(f"{spread[key]['min']}-{spread[key]['max']}" for key in keys)
-                     + f", and the original's {where(original, keys)} lies "
-                     + ("inside" if row["inside_spread"] else "outside") + " that spread.")
-        sentences.append(text)
+            sentences.append(
+                f"Shuffled: one draw each. Over {spread['n_seeds']} seeds this run's "
+                + "; ".join(f"{key} ranges over {spread[key]['min']}-{spread[key]['max']}" for key in keys)
+                + f", and the original's {where(original, keys)} lies "
+                + ("inside" if row["inside_spread"] else "outside") + " that spread.")
     elif not sentences:
         sentences.append("Not explained by the rules: this run is not shuffled, so its stop is deterministic.")
     return " ".join(sentences)
@@ -100,7 +96,14 @@ def against_original(summary: dict) -> list[tuple]:
              + (" (best validation loss starting at infinity, best weights restored; `--rules original` runs the "
                 "original code's: starting at 1.0, weights at the stop kept)" if rules == "linclass" else
                 " (`--rules original`: best validation loss starting at 1.0, weights at the stop kept)")
-             + f" and agrees on {matches} of them. Steps and epochs count from 0, as in the original.")
+             + f" and agrees on {matches} of them. Steps and epochs count from 0, as in the original. The original "
+             "shuffles with Python's unseeded `random.shuffle`, so each of its shuffled numbers is one draw that no one "
+             "can repeat, its own code included; they are set against the spread of this reproduction over seeds: "
+             + ", ".join(f"{n} seed{'' if n == 1 else 's'} for the {model} runs"
+                         for model, n in env.get("seeds_per_model", {}).items())
+             + f" here (`linclass reproduce --seeds N` sets N for every shuffled run; `--seeds {SUGGESTED_SEEDS}` "
+             f"costs about {SUGGESTED_SEEDS} times the softmax training time). A run whose early stopping does not fire "
+             "counts at its last step; the median is the lower one, a real run's value.")
     return [("h2", "Against the original report"),
             ("p", intro),
             ("table", HEADER, table, "`against_original[i]`: `original`, `this_run`, `spread`, `inside_spread`, "

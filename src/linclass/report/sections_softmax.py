@@ -91,7 +91,7 @@ def task4(summary: dict) -> list[tuple]:
             ("h3", "Task 4d: why regularisation lowers the accuracy here"),
             ("p", _why_text(runs, zero)),
             ("h3", "Task 4e: the size of the weights against λ"),
-            ("figure", figures["weight_norm"], "‖w‖ (left) and ‖w‖² (right) of the kept weights after training, "
+            ("figure", figures["weight_norm"], "‖w‖ (top) and ‖w‖² (bottom) of the kept weights after training, "
                                                "against λ on a log axis; dashed: λ = 0"),
             ("table", ["λ", "‖w‖ (L2 norm)", "‖w‖² (squared L2 norm)"], norm_rows,
              "`task4.runs[i].weight_norm`, `weight_norm_squared`, and `task4.lambda0`"),

@@ -70,7 +70,7 @@ def task2(results: dict[str, Result], figures: Path) -> dict:
             plain.history, f"Task 2c: accuracy of {title}, no shuffling", ylim=(0.93, 0.99),
             **_stops(no_shuffle)), figures, "task2c_accuracy"),
         "shuffle_loss": save_figure(shuffle_loss_figure(
-            histories, f"Task 2e: training loss without and with shuffling ({title})",
+            histories, f"Task 2e: training loss without and with shuffling\n({title})",
             steps_per_epoch=steps_per_epoch, ylim=(0.0, 0.2), spikes=marks["train_loss"]),
             figures, "task2e_shuffle_loss"),
         "shuffle_accuracy": save_figure(shuffle_accuracy_figure(
@@ -113,14 +113,15 @@ def task4(results: dict[str, Result], figures: Path) -> dict:
             f"λ = 0 (top) and λ = {max(LAMBDAS):g} (bottom)\nred: positive weight, blue: negative; "
             "one colour scale per row"), figures, "task4b_weights"),
         "val_accuracy": save_figure(lambda_accuracy_figure(
-            {l2: result.history for l2, result in runs.items()},
+            {l2: result.history for l2, result in sorted(runs.items())},
             "Task 4c: validation accuracy of softmax regression for four L2 strengths λ",
             ylim=zoom_limits([r.history.series("val_accuracy")[1] for r in runs.values()]),
             early_stops={r["lambda"]: (r["early_stop"] or {}).get("step") for r in records}),
             figures, "task4c_val_accuracy"),
         "weight_norm": save_figure(norm_figure(
             list(LAMBDAS), [r["weight_norm"] for r in records], [r["weight_norm_squared"] for r in records],
-            "Task 4e: size of the softmax weights after training (restored best weights) against λ",
+            "Task 4e: size of the softmax weights after training against λ\n(" + (
+                "restored best weights)" if records[0]["config"]["restore_best_weights"] else "weights at the stop)"),
             reference=(lambda0["weight_norm"], lambda0["weight_norm_squared"])), figures, "task4e_weight_norm"),
     }
     return {"lambdas": list(LAMBDAS), "runs": records, "lambda0": lambda0,

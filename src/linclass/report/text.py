@@ -88,14 +88,18 @@ _INLINE = [(re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
 
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
 body{color:#222}
-table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #bbb;padding:.25rem .6rem;text-align:right}
-th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}figure{margin:1rem 0}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #bbb;padding:.25rem .6rem;text-align:left}
+th{background:#f0f0f0}.num{text-align:right}figure{margin:1rem 0}
 img{max-width:100%;border:1px solid #ddd}figcaption{font-size:.9rem;color:#444}
 blockquote{border-left:4px solid #c33;margin:1rem 0;padding:.2rem 1rem;background:#fff4f4}
 code{background:#f4f4f4;padding:0 .2rem}.source{font-size:.85rem;color:#555}
 .toc{background:#f7f7f7;border:1px solid #ddd;padding:.5rem 1rem;margin:1rem 0}.toc ul{margin:.2rem 0}
 .table{overflow-x:auto}td,th{vertical-align:top}
 @media (max-width:40rem){body{margin:1rem auto;font-size:.95rem}td,th{padding:.2rem .3rem}}"""
+
+
+_NUMBER = re.compile(r"^[-+]?[\d.,]+(e[-+]?\d+)?( s)?$")  # a column of these is right-aligned
+_NUM = ' class="num"'
 
 
 def _inline(text) -> str:
@@ -142,8 +146,10 @@ def html(summary: dict, folder: Path) -> str:
             body.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in block[1]) + "</ul>")
         elif kind == "table":
             _, header, rows, source = block
-            head = "".join(f"<th>{_inline(cell)}</th>" for cell in header)
-            cells = "".join("<tr>" + "".join(f"<td>{_inline(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+            numeric = [all(_NUMBER.match(str(row[i])) for row in rows) for i in range(len(header))]
+            head = "".join(f"<th{_NUM * n}>{_inline(cell)}</th>" for cell, n in zip(header, numeric))
+            cells = "".join("<tr>" + "".join(f"<td{_NUM * n}>{_inline(cell)}</td>" for cell, n in zip(row, numeric))
+                            + "</tr>" for row in rows)
             body.append(f'<div class="table"><table><tr>{head}</tr>{cells}</table></div>'
                         + (f'<p class="source">Source: {_inline(source)}.</p>' if source else ""))
         elif kind == "figure":
