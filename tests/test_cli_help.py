@@ -44,3 +44,11 @@ def test_digits_with_softmax_is_refused_and_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--digits" in err and "--model logistic" in err
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_reproduce_help_states_every_default():
+    options = _options("reproduce")
+    assert {"--rules", "--seeds", "--jobs", "--out"} <= set(options)
+    for option, text in options.items():
+        assert re.search(r"\(default: [^)]+\)", text), f"{option} does not state its default: {text!r}"
+    assert "(default: linclass)" in options["--rules"] and "(default: 1)" in options["--jobs"]

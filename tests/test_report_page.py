@@ -1,0 +1,132 @@
+"""The report page (issue 9 section 4) and its "Against the original report" section (issue 11):
+contents links, results at a glance, λ order, figure text sizes, the numbers quoted against summary.json."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from linclass.cli import main
+from linclass.report.figures import (MIN_TEXT_PX, accuracy_figure, displayed_text_px, lambda_accuracy_figure,
+                                     loss_figure, norm_figure, shuffle_accuracy_figure, shuffle_loss_figure,
+                                     weights_figure)
+from linclass.report.glance import glance_rows
+from linclass.report.sections_original import this_run_text, where
+from linclass.training import History
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def original_out(tmp_path_factory, mnist_dir):
+    out = tmp_path_factory.mktemp("original") / "out"
+    assert main(["reproduce", "--out", str(out), "--data-dir", str(mnist_dir), "--no-progress", "--rules", "original",
+                 "--seeds", "2", "--max-epochs-override", "2"]) == 0
+    return out
+
+
+def read(out):
+    return json.loads((out / "summary.json").read_text()), (out / "report.md").read_text(), (out / "report.html").read_text()
+
+
+def table_after(markdown: str, heading: str) -> list[list[str]]:
+    """The cells of the first table after a heading of report.md."""
+    lines = markdown.split(f"# {heading}\n", 1)[1].splitlines()
+    rows = [line for line in lines[lines.index(next(l for l in lines if l.startswith("|"))):]]
+    rows = rows[:next(i for i, line in enumerate(rows) if not line.startswith("|"))]
+    return [[cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]] for row in rows[2:]]
+
+
+def test_against_original_quotes_summary_json(original_out):
+    summary, markdown, _ = read(original_out)
+    rows = summary["against_original"]
+    assert summary["environment"]["rules"] == "original" and "**original's rules**" in markdown
+    assert [row["experiment"] for row in rows] == [name for name in (
+        "task2_logistic_no_shuffle", "task2_logistic_shuffle", "task4_softmax_lambda_0.001",
+        "task4_softmax_lambda_0.01", "task4_softmax_lambda_0.1", "task4_softmax_lambda_1")]
+    table = table_after(markdown, "Against the original report")
+    assert len(table) == len(rows)
+    for cells, row in zip(table, rows):
+        run = summary["task2" if row["task"] == "2d" else "task4"]
+        assert cells[1] == where(row["original"], row["original"]) and cells[2] == this_run_text(row)
+        stop = (run["shuffle" if row["shuffled"] else "no_shuffle"] if row["task"] == "2d"
+                else next(r for r in run["runs"] if f"λ = {r['lambda']:g}" in row["setting"]))
+        assert row["this_run"]["step"] == (stop["early_stop"] or {}).get("step", stop["steps"] - 1)
+        spread = summary["seed_spread"].get(row["experiment"])
+        if row["shuffled"]:
+            assert spread["n_seeds"] == 2 and f"steps {spread['step']['min']} / " in cells[3]
+    assert "--rules original" in summary["environment"]["command"]
+
+
+def test_original_rules_quote_the_final_weights(original_out):
+    summary, markdown, _ = read(original_out)
+    run = summary["task2"]["no_shuffle"]
+    assert run["config"]["early_stopping_baseline"] == 1.0 and run["config"]["restore_best_weights"] is False
+    row = next(cells for cells in table_after(markdown, "Task 2d: early stopping") if cells[0] == "no shuffling")
+    assert row[2] == str(run["steps"] - 1) and row[6] == f"{run['final_weights']['val_accuracy']:.4f}"
+
+
+def test_contents_links_resolve_and_glance_matches_summary(original_out):
+    summary, markdown, page = read(original_out)
+    ids = set(re.findall(r'<h[23] id="([^"]+)"', page))
+    links = re.findall(r'<a href="#([^"]+)"', page)
+    assert links and set(links) <= ids and len(ids) == len(re.findall(r"<h[23]", page))
+    for heading in ("Results at a glance", "Against the original report", "Task 4c"):
+        assert heading in page.split("</nav>")[0]
+    table = table_after(markdown, "Results at a glance")
+    assert table == [[str(cell) for cell in row] for row in glance_rows(summary)]
+    lambda1 = next(r for r in summary["task4"]["runs"] if r["lambda"] == 1.0)
+    assert f"validation accuracy {lambda1['final_weights']['val_accuracy']:.4f}" in table[-1][2]
+
+
+def test_task4_tables_list_lambda_ascending(original_out):
+    _, markdown, _ = read(original_out)
+    for heading in ("Task 4c: validation accuracy for four values of λ", "Task 4e: the size of the weights against λ"):
+        labels = [row[0] for row in table_after(markdown, heading)]
+        values = [float(re.search(r"λ = ([\d.]+)", label).group(1)) for label in labels]
+        assert values == sorted(values) and values[-1] == 1.0
+
+
+def test_one_task_is_worded_in_the_singular(mnist_dir, tmp_path, capsys):
+    out = tmp_path / "only"
+    assert main(["reproduce", "--out", str(out), "--data-dir", str(mnist_dir), "--only", "task2",
+                 "--max-epochs-override", "1", "--seeds", "1", "--jobs", "64"]) == 0
+    _, markdown, _ = read(out)
+    err = capsys.readouterr().err
+    assert "were run" not in markdown and "covers only task 2 (`--only task2`)" in markdown
+    assert "(es)" not in err and "2 training runs" in err
+    assert err.count("--jobs 64 capped at") == 1
+
+
+def _history(n_steps: int, every: int = 6) -> History:
+    rng = np.random.default_rng(0)
+    steps = range(every - 1, n_steps, every)
+    return History({s: float(v) for s, v in enumerate(0.1 + 0.05 * rng.random(n_steps))},
+                   {s: {"train_loss": 0.1, "val_loss": 0.1 + s * 1e-5, "train_accuracy": 0.96,
+                        "val_accuracy": 0.97 - s * 1e-6} for s in steps})
+
+
+def test_every_figure_text_is_at_least_10_px_at_1280():
+    shuffled, plain = _history(361), _history(1039)
+    W = np.random.default_rng(1).normal(size=(785, 10))
+    figures = [loss_figure(plain, "t", early_stop_step=1038, best_step=978), accuracy_figure(plain, "t"),
+               shuffle_loss_figure({False: plain, True: shuffled}, "t", steps_per_epoch=31),
+               shuffle_accuracy_figure({False: plain, True: shuffled}, "t"),
+               weights_figure([("λ = 0", W), ("λ = 1", W / 10)], "t"),
+               lambda_accuracy_figure({1.0: shuffled, 0.1: plain}, "t"),
+               norm_figure([1.0, 0.1], [1.0, 2.0], [1.0, 4.0], "t", reference=(3.0, 9.0))]
+    for fig in figures:
+        assert displayed_text_px(fig) >= MIN_TEXT_PX
+
+
+def test_task2e_batch_panel_shows_whole_epochs_it_names():
+    fig = shuffle_loss_figure({False: _history(1039), True: _history(361)}, "t", steps_per_epoch=31)
+    bottom = fig.axes[1]
+    steps = np.concatenate([line.get_xdata() for line in bottom.get_lines() if len(line.get_xdata()) > 2])
+    assert (steps.min(), steps.max()) == (248, 340)
+    assert "epochs 8-10 (steps 248-340)" in bottom.get_title() and "three complete epochs" in bottom.get_title()
+    boundaries = sorted(line.get_xdata()[0] for line in bottom.get_lines() if len(line.get_xdata()) == 2)
+    assert boundaries == [279, 310]
