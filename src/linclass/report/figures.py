@@ -181,7 +181,7 @@ def weights_figure(rows: list[tuple[str, np.ndarray]], title: str):
     """
     # A fixed layout: constrained layout would cost more than all the other figures together here.
     fig, axes = _figure(10.0, 1.3 * len(rows) + 1.0, layout=None, nrows=len(rows), ncols=10, squeeze=False)
-    fig.subplots_adjust(left=0.04, right=0.91, top=1 - 0.95 / fig.get_figheight(), bottom=0.03,
+    fig.subplots_adjust(left=0.04, right=0.91, top=1 - 0.8 / fig.get_figheight(), bottom=0.03,
                         wspace=0.08, hspace=0.3)
     for row, (label, W) in zip(axes, rows):
         images = W[:-1].T.reshape(-1, 28, 28)

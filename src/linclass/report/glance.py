@@ -43,7 +43,8 @@ def glance(summary: dict) -> list[tuple]:
         return []
     return [("h2", "Results at a glance"),
             ("table", HEADER, rows, "`task1`, `task2.no_shuffle`, `task2.shuffle`, `task3`, `task4.runs[i]`: "
-                                    "`early_stop`, `best_step`, `best` (the kept weights)")]
+                                    "`early_stop`, `best_step`, `best` (the kept weights; `final_weights` when the weights at the stop "
+                                    "are kept)")]
 
 
 def anchor(text: str) -> str:
