@@ -25,6 +25,8 @@ FIGURES = {
 RUNS = ["task2_logistic_no_shuffle", "task2_logistic_shuffle", "task3_softmax_lambda_0",
         "task4_softmax_lambda_0.001", "task4_softmax_lambda_0.01", "task4_softmax_lambda_0.1",
         "task4_softmax_lambda_1"]
+# The extra seeds of task 2's shuffled run, for the spread over seeds (plan.DEFAULT_SEEDS).
+SEED_RUNS = [f"task2_logistic_shuffle_seed{seed}" for seed in range(1, 20)]
 
 
 def reproduce(out, mnist_dir, *options, reduced=True) -> int:
@@ -98,8 +100,8 @@ def test_writes_every_artefact(reduced_out):
     stems = [stem for task in FIGURES.values() for stem in task]
     assert sorted(p.name for p in (reduced_out / "figures").iterdir()) == sorted(
         f"{stem}.{ext}" for stem in stems for ext in ("png", "svg"))
-    assert sorted(p.name for p in (reduced_out / "runs").iterdir()) == sorted(RUNS)
-    for name in RUNS:
+    assert sorted(p.name for p in (reduced_out / "runs").iterdir()) == sorted(RUNS + SEED_RUNS)
+    for name in RUNS + SEED_RUNS[:1]:
         config, model, metrics = load_run(reduced_out / "runs" / name)
         assert config.max_epochs == REDUCED_EPOCHS and metrics["steps"] == len(model.history_.train_loss_per_step)
 
@@ -135,7 +137,7 @@ def test_report_html_is_self_contained(reduced_out):
     sources = re.findall(r'<img[^>]* src="([^"]*)"', text)
     assert len(sources) == len(list((reduced_out / "figures").glob("*.png")))
     assert all(source.startswith("data:image/png;base64,") for source in sources)
-    assert not re.search(r'(src|href)="(?!data:)', text)
+    assert not re.search(r'(src|href)="(?!data:|#)', text)  # only embedded images and links within the page
 
 
 def test_jobs_do_not_change_a_single_number(reduced_out, mnist_dir, tmp_path):
@@ -155,9 +157,10 @@ def test_only_task2_writes_only_task2(mnist_dir, tmp_path):
     out = tmp_path / "only"
     assert reproduce(out, mnist_dir, "--only", "task2") == 0
     summary = json.loads((out / "summary.json").read_text())
-    assert set(summary) == {"task2", "environment"} and summary["environment"]["tasks"] == ["task2"]
+    assert set(summary) == {"task2", "seed_spread", "against_original", "environment"}
+    assert summary["environment"]["tasks"] == ["task2"]
     assert sorted(p.stem for p in (out / "figures").glob("*.png")) == sorted(FIGURES["task2"])
-    assert sorted(p.name for p in (out / "runs").iterdir()) == RUNS[:2]
+    assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(RUNS[:2] + SEED_RUNS)
     text = (out / "report.md").read_text()
     assert "Task 2e" in text and "Task 3" not in text and "Task 1" not in text
 

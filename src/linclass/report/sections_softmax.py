@@ -182,4 +182,4 @@ def _norm_text(runs: list[dict], zero: dict) -> str:
     if falling:
         text += ("A larger λ makes each unit of ‖w‖² cost more in J = C + λ‖w‖², so the minimum of J, and the "
                  "weights SGD reaches, move towards smaller weights. ")
-    return text + "All norms are of the kept (best) weights and include the bias row."
+    return text + "All norms are of the kept weights and include the bias row."
