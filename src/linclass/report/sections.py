@@ -163,7 +163,7 @@ def environment(summary: dict) -> list[tuple]:
                      f"trained together with {', '.join(f'`runs/{other}`' for other in others)} in lock-step: "
                      f"{seconds:.1f} s for the group"])
     if extra:
-        rows.append([f"extra seeds for the spread over seeds (`runs/*_seed*`), {len(extra)} runs",
+        rows.append([f"extra seeds for the spread over seeds (`runs/<name>_seed<N>`), {len(extra)} runs",
                      f"{sum(extra.values()):.1f} s of training in all"])
     return [("h2", "Environment"),
             ("table", ["item", "value"], rows, "`environment`"),
