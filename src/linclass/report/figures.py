@@ -156,8 +156,9 @@ def shuffle_accuracy_figure(histories: dict[bool, History], title: str, *, ylim=
     return fig
 
 
-def weights_figure(rows: list[tuple[str, np.ndarray]], title: str):
-    """Each digit's weights (bias row dropped) as a 28x28 image; one row per (label, W (785, 10)).
+def weights_figure(rows: list[tuple[str, np.ndarray]], title: str, class_names: list[str] | None = None):
+    """Each class's weights (bias row dropped) as a 28x28 image; one row per (label, W (785, 10)).
+    class_names: the title of each image (default 'digit 0' ... 'digit 9').
 
     Colours are symmetric around 0 and shared within a row, so a row's images compare directly.
     """
@@ -172,7 +173,7 @@ def weights_figure(rows: list[tuple[str, np.ndarray]], title: str):
             shown = ax.imshow(images[digit], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"digit {digit}", fontsize="small")
+            ax.set_title(class_names[digit] if class_names else f"digit {digit}", fontsize="small")
         row[0].set_ylabel(label)
         bar = fig.colorbar(shown, ax=list(row), shrink=0.95, pad=0.01, fraction=0.03)
         bar.set_label("weight (unitless)", fontsize="small")
