@@ -33,7 +33,7 @@ def add_train_parser(commands) -> None:
                       "names (e.g. Shirt T-shirt/top) (default: 2 3 on MNIST, Shirt T-shirt/top on Fashion-MNIST); "
                       "logistic only")
     pair.add_argument("--digits", nargs=2, type=_digit, metavar=("POSITIVE", "NEGATIVE"),
-                      help="MNIST's name for --classes: the two digits of the logistic model")
+                      help="MNIST's name for --classes: the two digits of the logistic model (default: 2 3)")
     train.add_argument("--epochs", type=_positive_int,
                        help="maximum number of epochs (default: 500 logistic, 50 softmax)")
     train.add_argument("--lr", type=_finite_float(0.0, inclusive=False),

@@ -30,8 +30,6 @@ def check_gradients(data_dir: str | None = None, *, seed: int = 0, position: str
     epsilon, l2, n = GRADCHECK["epsilon"], GRADCHECK["l2_strength"], GRADCHECK["n_images"]
     data = load_dataset(dataset, data_dir)
     binary = binary_split(data, classes, n_train=5 * n, n_val=5 * n)  # about a fifth of the images are of the pair
-    if len(binary.y_train) < n:
-        binary = binary_split(data, classes, n_train=len(data.train_labels), n_val=5 * n)
     ten = ten_class_split(data, n_train=n, n_val=1)
     X_binary, y_binary = binary.X_train[:n], binary.y_train[:n]
     X_ten, Y_ten = ten.X_train[:n], one_hot(ten.y_train[:n], 10)
@@ -47,8 +45,10 @@ def check_gradients(data_dir: str | None = None, *, seed: int = 0, position: str
             plain = max_gradient_difference(partial(loss_and_grad, X=X, **targets, l2_strength=0.0), W, epsilon)
             with_l2 = max_gradient_difference(partial(loss_and_grad, X=X, **targets, l2_strength=l2), W, epsilon)
             result[name] = {"max_abs_diff": plain, "l2_max_abs_diff": with_l2, "n_weights": W.size,
+                            "n_images_checked": len(X),
                             "passed": bool(max(plain, with_l2) < epsilon**2)}
-    result.update({**GRADCHECK, "threshold": epsilon**2, "dtype": "float64", "split": "training"})
+    result.update({**GRADCHECK, "threshold": epsilon**2, "dtype": "float64", "split": "training",
+                   "n_pair_candidate_images": 5 * n})
     seconds = time.perf_counter() - started
     say(progress, f"[{position}] task 1 gradient check: done in {seconds:.1f} s")
     return {"task1": result, "wall_seconds": seconds}
