@@ -68,7 +68,7 @@ def _finish(ax, title: str, xlabel: str, ylabel: str, ylim=None, legend_loc: str
         ax.set_ylim(*ylim)
     ax.grid(alpha=0.3)
     if legend_loc == "below":  # under the axes, for curves that fill the whole plot
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize="small")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, fontsize="small")
     else:
         ax.legend(loc=legend_loc, fontsize="small")
 
@@ -89,7 +89,7 @@ def loss_figure(history: History, title: str, *, ylim=None, early_stop_step=None
 def accuracy_figure(history: History, title: str, *, ylim=None, early_stop_step=None, best_step=None,
                     legend_loc: str = "lower right"):
     """Training and validation accuracy (whole sets, at each validation) against training step."""
-    fig, ax = _figure(height=4.6 if legend_loc != "below" else 5.4)
+    fig, ax = _figure(height=4.6 if legend_loc != "below" else 6.0)
     ax.plot(*history.series("train_accuracy"), color=TRAIN_COLOR, label="training accuracy (whole training set)")
     ax.plot(*history.series("val_accuracy"), color=VAL_COLOR, label="validation accuracy (whole validation set)")
     _mark_stop(ax, early_stop_step, best_step)
@@ -154,7 +154,7 @@ def shuffle_loss_figure(histories: dict[bool, History], title: str, *, steps_per
 def shuffle_accuracy_figure(histories: dict[bool, History], title: str, *, ylim=None,
                             spikes: dict | None = None, legend_loc: str = "lower right"):
     """Validation accuracy without (False) and with (True) shuffling; circles each largest dip."""
-    fig, ax = _figure(height=4.6 if legend_loc != "below" else 5.4)
+    fig, ax = _figure(height=4.6 if legend_loc != "below" else 6.0)
     _shuffle_curves(ax, histories, "val_accuracy", spikes, ylim)
     _finish(ax, title, STEP_LABEL, "validation accuracy (fraction correct)", ylim, legend_loc)
     return fig
