@@ -64,8 +64,10 @@ def test_train_under_holdout_writes_a_test_block(fashion_dir, tmp_path, capsys):
     assert (config["dataset"], config["protocol"], config["train_size"]) == ("fashion-mnist", "holdout", 3000)
     test = json.loads((out / "metrics.json").read_text())["test"]
     assert test["n_test_images"] == 10000 and 0.5 < test["test_accuracy"] < 1
-    assert main(["evaluate", str(out), "--data-dir", str(fashion_dir)]) == 0
-    assert "Fashion-MNIST" in capsys.readouterr().out
+    assert main(["evaluate", str(out), "--split", "test", "--data-dir", str(fashion_dir)]) == 0
+    evaluation = json.loads((out / "evaluation" / "test" / "evaluation.json").read_text())
+    assert evaluation["accuracy"] == test["test_accuracy"]
+    assert "Shirt" in capsys.readouterr().out  # classes by name
 
 
 def test_train_under_assignment_writes_no_test_block(mnist_dir, tmp_path):
@@ -116,6 +118,7 @@ def test_evaluate_refuses_a_run_of_the_other_dataset(mnist_dir, tmp_path, capsys
     capsys.readouterr()
     code, _, err = run_cli(["evaluate", out, "--dataset", "fashion-mnist"], capsys)
     assert_one_line_error(code, err, "was trained on MNIST, not Fashion-MNIST")
+    assert not (out / "evaluation").exists()
 
 
 def test_reproduce_refuses_bad_options_before_writing(tmp_path, capsys):
