@@ -4,10 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-# Offline MNIST for this workplace; anywhere else linclass finds or downloads it itself.
+# Offline MNIST and Fashion-MNIST for this workplace; anywhere else linclass finds or downloads them itself.
 SHARED_MNIST := $(abspath ../shared/data/mnist)
 ifneq ($(wildcard $(SHARED_MNIST)/train-images-idx3-ubyte.gz),)
 export LINCLASS_DATA_DIR ?= $(SHARED_MNIST)
+endif
+SHARED_FASHION := $(abspath ../shared/data/fashion-mnist)
+ifneq ($(wildcard $(SHARED_FASHION)/train-images-idx3-ubyte.gz),)
+export LINCLASS_FASHION_MNIST_DIR ?= $(SHARED_FASHION)
 endif
 
 OUT ?= reproduce

@@ -19,7 +19,7 @@ from linclass.runs import VALIDATIONS_PER_EPOCH, RunConfig, schedule
 
 # The report's ten-class run, as linclass defines it (RunConfig's softmax defaults), without early stopping.
 SOFTMAX = RunConfig(model="softmax").resolved()
-N_TRAIN, N_VAL, N_FEATURES, N_CLASSES = SOFTMAX.n_train, SOFTMAX.n_val, N_PIXELS + 1, 10
+N_TRAIN, N_VAL, N_FEATURES, N_CLASSES = SOFTMAX.train_size, SOFTMAX.n_val, N_PIXELS + 1, 10
 BATCH_SIZE, EPOCHS, LEARNING_RATE, SEED = SOFTMAX.batch_size, SOFTMAX.max_epochs, SOFTMAX.learning_rate, SOFTMAX.seed
 BATCHES_PER_EPOCH = N_TRAIN // BATCH_SIZE  # 156
 STEPS = EPOCHS * BATCHES_PER_EPOCH  # 7800

@@ -1,4 +1,5 @@
-"""Shared fixtures: real MNIST from the offline folder, and a private cache for every test session."""
+"""Shared fixtures: real MNIST and Fashion-MNIST from the offline folders, and a private cache for every
+test session."""
 
 from __future__ import annotations
 
@@ -7,23 +8,34 @@ from pathlib import Path
 
 import pytest
 
-from linclass.data import DATA_DIR_ENV, MNIST_FILES
+from linclass.data import DATA_DIR_ENV, FASHION_DIR_ENV, FASHION_MNIST_FILES, MNIST_FILES
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+SHARED_FASHION = REPO.parent / "shared" / "data" / "fashion-mnist"
 
 
-def find_mnist_dir() -> Path | None:
-    """The offline MNIST folder: $LINCLASS_DATA_DIR (the Makefile sets it) or ../shared/data/mnist."""
-    for candidate in (os.environ.get(DATA_DIR_ENV), SHARED_MNIST):
-        if candidate and all((Path(candidate) / f"{spec.name}.gz").is_file() for spec in MNIST_FILES.values()):
+def _find_dir(env: str, shared: Path, files: dict) -> Path | None:
+    for candidate in (os.environ.get(env), shared):
+        if candidate and all((Path(candidate) / f"{spec.name}.gz").is_file() for spec in files.values()):
             return Path(candidate)
     return None
 
 
+def find_mnist_dir() -> Path | None:
+    """The offline MNIST folder: $LINCLASS_DATA_DIR (the Makefile sets it) or ../shared/data/mnist."""
+    return _find_dir(DATA_DIR_ENV, SHARED_MNIST, MNIST_FILES)
+
+
+def find_fashion_dir() -> Path | None:
+    """The offline Fashion-MNIST folder: $LINCLASS_FASHION_MNIST_DIR (the Makefile sets it) or
+    ../shared/data/fashion-mnist."""
+    return _find_dir(FASHION_DIR_ENV, SHARED_FASHION, FASHION_MNIST_FILES)
+
+
 # Whole modules that train full runs or whole reproductions on real MNIST; `make test-fast` leaves
 # them out (pytest -m "not slow"). Single slow tests elsewhere carry @pytest.mark.slow themselves.
-SLOW_MODULES = {"test_resume.py", "test_reproduce.py"}
+SLOW_MODULES = {"test_resume.py", "test_reproduce.py", "test_reproduce_datasets.py"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -58,6 +70,21 @@ def mnist(mnist_dir, private_cache):
     from linclass.data import load_mnist
 
     return load_mnist(mnist_dir)
+
+
+@pytest.fixture(scope="session")
+def fashion_dir() -> Path:
+    directory = find_fashion_dir()
+    if directory is None:
+        pytest.fail("real Fashion-MNIST not found: set LINCLASS_FASHION_MNIST_DIR to a folder with the four .gz files")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def fashion(fashion_dir, private_cache):
+    from linclass.data import load_dataset
+
+    return load_dataset("fashion-mnist", fashion_dir)
 
 
 # ---------------------------------------------------------------- hypothesis profiles

@@ -64,5 +64,5 @@ def test_no_early_stopping_keeps_and_reports_the_final_weights(tmp_path, mnist_d
     printed = capsys.readouterr().out
     assert "without early stopping" in printed and "final (kept)" in printed and "best" not in printed
     config = json.loads((out / "config.json").read_text())
-    assert config["patience"] is None and config["digits"] == [7, 1]
+    assert config["patience"] is None and config["classes"] == [7, 1] and config["dataset"] == "mnist"
     assert json.loads((out / "metrics.json").read_text())["steps"] == 2 * (4374 // 128)

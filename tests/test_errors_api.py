@@ -23,7 +23,7 @@ def test_linclass_error_is_a_value_error():
 
 
 @pytest.mark.parametrize("digits, message", [
-    ((3, 3), "digits must differ; got 3 twice"),
+    ((3, 3), "classes must differ; got 3 twice"),
     ((2, 10), "two integers in 0-9"),
     ((-1, 2), "two integers in 0-9"),
     ((2.5, 3), "two integers in 0-9"),
@@ -35,12 +35,12 @@ def test_bad_digits_api(mnist, digits, message):
     with pytest.raises(LinclassError, match=message):
         binary_split(mnist, digits)
     with pytest.raises(LinclassError, match=message):
-        RunConfig(model="logistic", digits=digits).resolved()
+        RunConfig(model="logistic", classes=digits).resolved()
 
 
 def test_selection_that_leaves_no_images(mnist):
     # The first training label is 5 and the first test label is 7: neither is 0 or 1.
-    with pytest.raises(LinclassError, match="digits 0 and 1 leave 0 training and 0 validation images"):
+    with pytest.raises(LinclassError, match="digit 0 and digit 1 leave 0 training and 0 validation images"):
         binary_split(mnist, (0, 1), n_train=1, n_val=1)
     with pytest.raises(LinclassError, match="n_train must be between 1 and 60000; got 0"):
         binary_split(mnist, (0, 1), n_train=0)

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 
 from linclass.data import MNIST_FILES, load_mnist
 from linclass.data import download as data
+from linclass.data import DATASETS
 from linclass.data.download import download_mnist
 from linclass.errors import LinclassError
 
@@ -158,7 +160,7 @@ def test_cli_without_data_and_without_network(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("LINCLASS_DATA_DIR", raising=False)
     monkeypatch.setenv("LINCLASS_CACHE_DIR", str(tmp_path / "cache"))
     dead = closed_port_url()
-    monkeypatch.setattr(data, "MIRRORS", (dead,))
+    monkeypatch.setitem(DATASETS, "mnist", replace(DATASETS["mnist"], mirrors=(dead,)))
     code, _, err = run_cli(["train", "--model", "logistic", "--out", tmp_path / "run", "--no-progress"], capsys)
     assert_one_line_error(code, err, f"could not download train-images-idx3-ubyte.gz from {dead} "
                                      "(connection refused)", "--data-dir")

@@ -157,7 +157,7 @@ def test_only_task2_writes_only_task2(mnist_dir, tmp_path):
     out = tmp_path / "only"
     assert reproduce(out, mnist_dir, "--only", "task2") == 0
     summary = json.loads((out / "summary.json").read_text())
-    assert set(summary) == {"task2", "seed_spread", "against_original", "environment"}
+    assert set(summary) == {"task2", "dataset", "seed_spread", "against_original", "environment"}
     assert summary["environment"]["tasks"] == ["task2"]
     assert sorted(p.stem for p in (out / "figures").glob("*.png")) == sorted(FIGURES["task2"])
     assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(RUNS[:2] + SEED_RUNS)

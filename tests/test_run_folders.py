@@ -83,8 +83,13 @@ def test_status_that_is_not_ours_reads_as_none(tmp_path, text):
     ({"seed": -1}, "seed must be an integer >= 0"),
     ({"dtype": "float16"}, "dtype must be one of float64, float32"),
     ({"model": "tree"}, "model must be one of logistic, softmax"),
-    ({"n_train": 0}, "n_train must be an integer >= 1"),
-    ({"digits": (3, 3)}, "digits must differ"),
+    ({"train_size": 0}, "train_size must be between 1 and 60000"),
+    ({"model": "logistic", "classes": (3, 3)}, "classes must differ"),
+    ({"classes": (3, 2)}, "classes chooses the two classes of the logistic model"),
+    ({"dataset": "cifar"}, "dataset must be one of mnist, fashion-mnist"),
+    ({"protocol": "test"}, "protocol must be one of assignment, holdout"),
+    ({"train_size": 60001}, "train_size must be between 1 and 60000"),
+    ({"protocol": "holdout", "train_size": 50001}, "train_size must be between 1 and 50000 under the holdout"),
 ])
 def test_run_config_checks_every_field(values, message):
     with pytest.raises(LinclassError, match=message):

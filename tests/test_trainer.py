@@ -132,7 +132,7 @@ def test_batch_larger_than_training_set():
 
 def test_deterministic_regression_binary_two_vs_three(mnist):
     """The report's task 2: 2 vs 3, shuffle off, lr 0.05, batch 128, patience 10, float64."""
-    config = RunConfig(model="logistic", digits=(2, 3), learning_rate=0.05, batch_size=128,
+    config = RunConfig(model="logistic", classes=(2, 3), learning_rate=0.05, batch_size=128,
                        max_epochs=500, shuffle=False, patience=10, dtype="float64")
     model = train(config, make_split(config.resolved(), mnist))
     summary = summarize(model)

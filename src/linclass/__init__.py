@@ -1,7 +1,7 @@
 """linclass: logistic and softmax regression from scratch in NumPy, trained on MNIST."""
 
 from ._version import __version__
-from .data import Mnist, load_mnist, read_idx
+from .data import ImageDataset, Mnist, load_dataset, load_mnist, read_idx
 from .errors import LinclassError
 from .gradcheck import max_gradient_difference, numerical_gradient
 from .models import LogisticRegression, SoftmaxRegression
@@ -10,8 +10,8 @@ from .preprocess import Split, binary_split, one_hot, preprocess, ten_class_spli
 from .training import Callback, EarlyStopping, History, ProgressBar, Trainer, TrainingDiverged
 
 __all__ = [
-    "Callback", "EarlyStopping", "History", "LinclassError", "LogisticRegression", "Mnist", "ProgressBar",
-    "SoftmaxRegression", "Split", "Trainer", "TrainingDiverged", "__version__", "binary_split", "load_mnist",
+    "Callback", "EarlyStopping", "History", "ImageDataset", "LinclassError", "LogisticRegression", "Mnist", "ProgressBar",
+    "SoftmaxRegression", "Split", "Trainer", "TrainingDiverged", "__version__", "binary_split", "load_dataset", "load_mnist",
     "max_gradient_difference", "numerical_gradient", "one_hot", "preprocess", "read_idx",
     "ten_class_split",
     "load_run", "normalize_digit",  # use a trained run (linclass.prediction)

@@ -24,10 +24,10 @@ def check_int(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_count(name: str, value, available: int) -> int:
-    """An integer in [1, available]."""
+def check_count(name: str, value, available: int, why: str = "") -> int:
+    """An integer in [1, available]; why (e.g. ' under the holdout protocol') explains the limit."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= available:
-        raise LinclassError(f"{name} must be between 1 and {available}; got {value!r}.")
+        raise LinclassError(f"{name} must be between 1 and {available}{why}; got {value!r}.")
     return int(value)
 
 
@@ -137,6 +137,30 @@ def validate_digits(digits) -> tuple[int, int]:
         raise LinclassError(f"digits must be two integers in 0-9; got {digits!r}.")
     if pair[0] == pair[1]:
         raise LinclassError(f"digits must differ; got {pair[0]} twice.")
+    return pair
+
+
+def check_classes(classes, class_names, name: str = "classes") -> tuple[int, int]:
+    """Two distinct classes, each an index in [0, K) or a class name (any case), as two ints.
+
+    class_names: the K names of the dataset's classes ('0'-'9' for MNIST, 'Shirt', ... for Fashion-MNIST).
+    """
+    allowed = f"two integers in 0-{len(class_names) - 1}"
+    if not str(class_names[0]).isdigit():
+        allowed += " or two class names (" + ", ".join(class_names) + ")"
+    lookup = {str(label).lower(): index for index, label in enumerate(class_names)}
+    try:
+        if isinstance(classes, str) or any(isinstance(c, bool) for c in classes):
+            raise TypeError
+        pair = tuple(lookup[c.strip().lower()] if isinstance(c, str) and c.strip().lower() in lookup
+                     else operator.index(int(c) if isinstance(c, str) and c.strip().isdigit() else c)
+                     for c in classes)  # integers only: 2.7 is not a class
+    except TypeError:
+        raise LinclassError(f"{name} must be {allowed}; got {classes!r}.") from None
+    if len(pair) != 2 or any(not 0 <= c < len(class_names) for c in pair):
+        raise LinclassError(f"{name} must be {allowed}; got {classes!r}.")
+    if pair[0] == pair[1]:
+        raise LinclassError(f"{name} must differ; got {class_names[pair[0]]} twice.")
     return pair
 
 

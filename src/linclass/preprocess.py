@@ -1,4 +1,11 @@
-"""Pixels -> features: scale to [-1, 1], append the bias column, one-hot labels, the report's splits."""
+"""Pixels -> features: scale to [-1, 1], append the bias column, one-hot labels; the splits of the two
+protocols.
+
+- assignment: train on the first n_train training images, validate on the first n_val test images
+  (the course report's protocol; there is no untouched test set).
+- holdout: train on the first n_train (at most 50,000) training images, validate on training images
+  50,000-59,999, and keep the 10,000 test images aside for one evaluation after training.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_count, validate_digits
-from .data import Mnist
+from ._validation import check_choice, check_classes, check_count
+from .data import ImageDataset, dataset_source
 from .errors import LinclassError
 
 N_PIXELS = 28 * 28
+PROTOCOLS = ("assignment", "holdout")
+HOLDOUT_START = 50000  # holdout: training images from here on are the validation set
+TRAIN_SIZE_LIMITS = {"assignment": 60000, "holdout": HOLDOUT_START}
+TRAIN_SIZE_WHY = {"assignment": " (the training set)",
+                  "holdout": " under the holdout protocol (training images 50,000-59,999 are its validation set)"}
 
 
 def preprocess(images: np.ndarray, dtype=np.float64) -> np.ndarray:
@@ -50,7 +62,10 @@ class Split:
     """Training and validation features (N, 785) and int labels (N,), ready for a model.
 
     X_train and X_val are views of one (N_train + N_val, 785) buffer, so a trainer can compute
-    both sets' outputs with a single matrix product.
+    both sets' outputs with a single matrix product. X_test and y_test are the held-out test set
+    of the holdout protocol (None under the assignment's, whose validation set is the test set);
+    training never reads them. class_names: the name of each model class (for the two-class
+    task: target 0, then target 1).
     """
 
     X_train: np.ndarray
@@ -59,6 +74,10 @@ class Split:
     y_val: np.ndarray
     n_classes: int
     description: str
+    X_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    class_names: tuple[str, ...] = ()
+    protocol: str = "assignment"
 
 
 def _stacked(train_images, val_images, dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -69,41 +88,62 @@ def _stacked(train_images, val_images, dtype) -> tuple[np.ndarray, np.ndarray]:
     return X[:n_train], X[n_train:]
 
 
-def binary_split(mnist: Mnist, digits: tuple[int, int] = (2, 3), *, n_train: int = 20000,
-                 n_val: int = 10000, dtype=np.float64) -> Split:
-    """The report's two-digit task: target 1 for digits[0], 0 for digits[1].
+def _parts(data: ImageDataset, protocol: str, n_train: int, n_val: int) -> tuple[list, str]:
+    """[(images, labels) of training, validation, test or None] and the sentence describing them."""
+    check_choice("protocol", protocol, PROTOCOLS)
+    check_count("n_train", n_train, min(len(data.train_images), TRAIN_SIZE_LIMITS[protocol]),
+                TRAIN_SIZE_WHY[protocol] if protocol == "holdout" else "")
+    train = (data.train_images[:n_train], data.train_labels[:n_train])
+    if protocol == "assignment":
+        check_count("n_val", n_val, len(data.test_images))
+        return [train, (data.test_images[:n_val], data.test_labels[:n_val]), None], (
+            f"first {n_train} training images, first {n_val} test images as validation")
+    check_count("n_val", n_val, max(0, len(data.train_images) - HOLDOUT_START), " under the holdout protocol")
+    stop = HOLDOUT_START + n_val
+    return [train, (data.train_images[HOLDOUT_START:stop], data.train_labels[HOLDOUT_START:stop]),
+            (data.test_images, data.test_labels)], (
+        f"first {n_train} training images, training images {HOLDOUT_START}-{stop - 1} as validation, "
+        f"{len(data.test_images)} test images held out")
 
-    Training: the first n_train training images showing either digit; validation: the same
-    from the first n_val test images.
+
+def binary_split(data: ImageDataset, classes=None, *, n_train: int = 20000, n_val: int = 10000,
+                 dtype=np.float64, protocol: str = "assignment") -> Split:
+    """The two-class task: target 1 for classes[0], 0 for classes[1] (default: the dataset's pair).
+
+    Each set of the protocol (see the module) keeps only the images of either class.
     """
-    first, second = validate_digits(digits)
-    check_count("n_train", n_train, len(mnist.train_images))
-    check_count("n_val", n_val, len(mnist.test_images))
+    source = dataset_source(data.name)
+    first, second = check_classes(source.default_classes if classes is None else classes, source.class_names)
+    parts, where = _parts(data, protocol, n_train, n_val)
 
-    def select(images, labels, count):
-        images, labels = images[:count], labels[:count]
+    def select(part):
+        if part is None:
+            return None, None
+        images, labels = part
         keep = (labels == first) | (labels == second)
         return images[keep], (labels[keep] == first).astype(np.int64)
 
-    train_images, y_train = select(mnist.train_images, mnist.train_labels, n_train)
-    val_images, y_val = select(mnist.test_images, mnist.test_labels, n_val)
+    (train_images, y_train), (val_images, y_val), (test_images, y_test) = (select(part) for part in parts)
     if len(y_train) == 0 or len(y_val) == 0:
         raise LinclassError(
-            f"digits {first} and {second} leave {len(y_train)} training and {len(y_val)} validation "
-            "images; use more images or other digits."
+            f"{source.class_label(first)} and {source.class_label(second)} leave {len(y_train)} training and "
+            f"{len(y_val)} validation images; use more images or other classes."
         )
     X_train, X_val = _stacked(train_images, val_images, dtype)
+    X_test = None if test_images is None else preprocess(test_images, dtype)
     return Split(X_train, y_train, X_val, y_val, 2,
-                 f"digits {first} (target 1) vs {second} (target 0): first {n_train} training images, "
-                 f"first {n_val} test images as validation")
+                 f"{source.class_label(first)} (target 1) vs {source.class_label(second)} (target 0) of "
+                 f"{source.title}: {where}", X_test, y_test,
+                 (source.class_names[second], source.class_names[first]), protocol)
 
 
-def ten_class_split(mnist: Mnist, *, n_train: int = 20000, n_val: int = 10000,
-                    dtype=np.float64) -> Split:
-    """The report's ten-digit task: the first n_train training images, n_val test images as validation."""
-    check_count("n_train", n_train, len(mnist.train_images))
-    check_count("n_val", n_val, len(mnist.test_images))
-    X_train, X_val = _stacked(mnist.train_images[:n_train], mnist.test_images[:n_val], dtype)
-    return Split(X_train, mnist.train_labels[:n_train].astype(np.int64), X_val,
-                 mnist.test_labels[:n_val].astype(np.int64), 10,
-                 f"ten digits: first {n_train} training images, first {n_val} test images as validation")
+def ten_class_split(data: ImageDataset, *, n_train: int = 20000, n_val: int = 10000,
+                    dtype=np.float64, protocol: str = "assignment") -> Split:
+    """The ten-class task on each set of the protocol (see the module)."""
+    source = dataset_source(data.name)
+    ((train_images, train_labels), (val_images, val_labels), test), where = _parts(data, protocol, n_train, n_val)
+    X_train, X_val = _stacked(train_images, val_images, dtype)
+    X_test, y_test = (None, None) if test is None else (preprocess(test[0], dtype), test[1].astype(np.int64))
+    return Split(X_train, train_labels.astype(np.int64), X_val, val_labels.astype(np.int64), 10,
+                 f"ten {'digits' if source.class_word == 'digit' else 'classes'} of {source.title}: {where}",
+                 X_test, y_test, source.class_names, protocol)

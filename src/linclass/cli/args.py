@@ -37,6 +37,26 @@ def _finite_float(minimum: float, inclusive: bool):
     return parse
 
 
+def add_data_options(parser, what: str = "train on") -> None:
+    """--dataset and --data-dir, shared by train, evaluate and reproduce."""
+    parser.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default="mnist",
+                        help=f"the dataset to {what}: MNIST digits or Fashion-MNIST clothing (default: mnist)")
+    parser.add_argument("--data-dir", help="folder with the dataset's four files (default: $LINCLASS_DATA_DIR for "
+                        "MNIST, $LINCLASS_FASHION_MNIST_DIR for Fashion-MNIST, else the user cache, else a "
+                        "verified download)")
+
+
+def add_protocol_options(parser) -> None:
+    """--protocol and --train-size, shared by train and reproduce."""
+    parser.add_argument("--protocol", choices=("assignment", "holdout"), default="assignment",
+                        help="assignment: validate on the first 10,000 test images, as the course report does; "
+                        "holdout: validate on training images 50,000-59,999 and evaluate the kept weights once "
+                        "on the 10,000 test images after training (default: assignment)")
+    parser.add_argument("--train-size", type=_positive_int, default=20000, metavar="N",
+                        help="train on the first N training images (default: 20000; at most 60000, or 50000 "
+                        "under --protocol holdout)")
+
+
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line and exit with code 2."""
 

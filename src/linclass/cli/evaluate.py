@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..data import load_mnist
+from ..data import dataset_source
+from ..errors import LinclassError
 from ..evaluation import SPLITS, evaluate, evaluation_set, format_evaluation, write_evaluation
-from ..prediction import class_digits
-from ..runs import load_run, make_split
+from ..runs import load_data, load_run, make_split
 
 
 def add_evaluate_parser(commands) -> None:
@@ -24,16 +24,28 @@ def add_evaluate_parser(commands) -> None:
                           "test images it never validated on, only where its protocol keeps some aside (default: val)")
     evaluate.add_argument("--out", help="folder to write; an earlier evaluation there is replaced "
                           "(default: RUN_DIR/evaluation/<split>)")
-    evaluate.add_argument("--data-dir", help="folder with the four MNIST files (default: $LINCLASS_DATA_DIR, "
-                          "else the user cache, else a verified download)")
+    evaluate.add_argument("--dataset", choices=("mnist", "fashion-mnist"),
+                          help="the dataset to evaluate on; refused unless the run was trained on it "
+                          "(default: the run's dataset)")
+    evaluate.add_argument("--data-dir", help="folder with the dataset's four files (default: $LINCLASS_DATA_DIR "
+                          "for MNIST, $LINCLASS_FASHION_MNIST_DIR for Fashion-MNIST, else the user cache, else a "
+                          "verified download)")
     evaluate.set_defaults(run=cmd_evaluate)
+
+
+def check_dataset(config, dataset: str | None, run_dir) -> None:
+    """Refuse to evaluate a run on a dataset other than the one it was trained on."""
+    if dataset is not None and dataset != config.dataset:
+        raise LinclassError(f"{run_dir} was trained on {dataset_source(config.dataset).title}, not "
+                            f"{dataset_source(dataset).title}; drop --dataset or give --dataset {config.dataset}.")
 
 
 def cmd_evaluate(args) -> int:
     config, model, metrics = load_run(args.run_dir)
-    split = make_split(config, load_mnist(args.data_dir))
+    check_dataset(config, args.dataset, args.run_dir)
+    split = make_split(config, load_data(config, args.data_dir))
     data = evaluation_set(split, args.split)
-    result = evaluate(model, data, [str(digit) for digit in class_digits(config)])
+    result = evaluate(model, data, list(split.class_names))  # e.g. "3", "2" or "T-shirt/top", "Shirt"
     out = Path(args.out) if args.out else Path(args.run_dir) / "evaluation" / args.split
     written = write_evaluation(out, result, data.X)
     print(f"{config.model} run {args.run_dir}: {format_evaluation(result)}")

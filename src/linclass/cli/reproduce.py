@@ -6,8 +6,10 @@ import argparse
 import sys
 
 from ..report import parse_tasks, reproduce
+from .._validation import check_classes
+from ..data import dataset_source
 from ..report.plan import DEFAULT_SEEDS, RULES
-from .args import _non_negative_int, _positive_int
+from .args import _non_negative_int, _positive_int, add_data_options, add_protocol_options
 
 DEFAULT_REPRODUCE_DIR = "reproduce"
 
@@ -16,8 +18,8 @@ def add_reproduce_parser(commands) -> None:
     """Add `linclass reproduce` and its options to the subcommands."""
     reproduce = commands.add_parser(
         "reproduce", help="re-run every experiment of the course report and write the report",
-        description="Re-run the experiments of TDT4265 assignment 1 (tasks 1-4) and write summary.json, "
-        "figures/, runs/, report.md and report.html into --out.")
+        description="Re-run the experiments of TDT4265 assignment 1 (tasks 1-4), on MNIST or Fashion-MNIST, "
+        "and write summary.json, figures/, runs/, report.md and report.html into --out.")
     reproduce.add_argument("--out", default=DEFAULT_REPRODUCE_DIR,
                            help=f"folder to write, refused if it exists (see --force) (default: {DEFAULT_REPRODUCE_DIR})")
     reproduce.add_argument("--force", action="store_true", help="replace --out if it exists (default: refuse)")
@@ -41,8 +43,11 @@ def add_reproduce_parser(commands) -> None:
     reproduce.add_argument("--jobs", type=_positive_int, default=1,
                            help="run this many experiments at once in separate processes, at most one per CPU "
                            "core; the results do not depend on it (default: 1)")
-    reproduce.add_argument("--data-dir", help="folder with the four MNIST files (default: $LINCLASS_DATA_DIR, "
-                           "else the user cache, else a verified download)")
+    add_data_options(reproduce, "reproduce the report on")
+    add_protocol_options(reproduce)
+    reproduce.add_argument("--classes", nargs=2, metavar=("POSITIVE", "NEGATIVE"),
+                           help="task 2's two classes, target 1 then target 0, as numbers 0-9 or names (default: "
+                           "2 3 on MNIST, Shirt T-shirt/top on Fashion-MNIST)")
     reproduce.add_argument("--no-progress", dest="progress", action="store_false",
                            help="print no progress lines or bars (default: progress lines on stderr)")
     reproduce.add_argument("--max-epochs-override", type=_positive_int, help=argparse.SUPPRESS)  # tests only
@@ -51,10 +56,13 @@ def add_reproduce_parser(commands) -> None:
 
 def cmd_reproduce(args) -> int:
 
+    classes = None if args.classes is None else check_classes(args.classes,
+                                                              dataset_source(args.dataset).class_names)
     summary = reproduce(args.out, tasks=parse_tasks(args.only), seed=args.seed, dtype=args.dtype, jobs=args.jobs,
                         force=args.force, data_dir=args.data_dir, progress=args.progress,
                         max_epochs=args.max_epochs_override, resume=args.resume, rules=args.rules,
-                        seeds=args.seeds)
+                        seeds=args.seeds, dataset=args.dataset, protocol=args.protocol,
+                        train_size=args.train_size, classes=classes)
     if summary is None:
         print(f"linclass: interrupted; the finished runs are saved in {args.out}/ (marked incomplete). "
               f"Resume with: linclass reproduce --resume --out {args.out}", file=sys.stderr)

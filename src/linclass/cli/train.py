@@ -6,12 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..data import load_mnist
-from ..runs import RunConfig, load_checkpoint, make_split, save_checkpoint, save_run, summarize, train
 from .._io import atomic_dir
+from .._validation import check_classes
+from ..data import dataset_source
 from ..errors import LinclassError
+from ..runs import (RunConfig, held_out_metrics, load_checkpoint, load_data, make_split, save_checkpoint, save_run,
+                    summarize, train)
 from ..training import ProgressBar, stop_on_signals
-from .args import _digit, _finite_float, _non_negative_int, _positive_int
+from .args import _digit, _finite_float, _non_negative_int, _positive_int, add_data_options, add_protocol_options
 
 DEFAULT_RUN_DIR = "runs/latest"
 
@@ -23,11 +25,15 @@ def add_train_parser(commands) -> None:
                                 "for the model (logistic: lr 0.05, batch 128, 500 epochs, no shuffling; softmax: "
                                 "lr 0.01, batch 128, 50 epochs, shuffling).")
     train.add_argument("--model", choices=("logistic", "softmax"), default="softmax",
-                       help="logistic: two digits, target 1 for the first; softmax: all ten digits "
+                       help="logistic: two classes, target 1 for the first; softmax: all ten classes "
                        "(default: softmax)")
-    train.add_argument("--digits", nargs=2, type=_digit, metavar=("POSITIVE", "NEGATIVE"),
-                       help="the two digits of the logistic model, target 1 then target 0 (default: 2 3); "
-                       "logistic only")
+    pair = train.add_mutually_exclusive_group()
+    pair.add_argument("--classes", nargs=2, metavar=("POSITIVE", "NEGATIVE"),
+                      help="the two classes of the logistic model, target 1 then target 0, as numbers 0-9 or "
+                      "names (e.g. Shirt T-shirt/top) (default: 2 3 on MNIST, Shirt T-shirt/top on Fashion-MNIST); "
+                      "logistic only")
+    pair.add_argument("--digits", nargs=2, type=_digit, metavar=("POSITIVE", "NEGATIVE"),
+                      help="MNIST's name for --classes: the two digits of the logistic model (default: 2 3)")
     train.add_argument("--epochs", type=_positive_int,
                        help="maximum number of epochs (default: 500 logistic, 50 softmax)")
     train.add_argument("--lr", type=_finite_float(0.0, inclusive=False),
@@ -55,8 +61,8 @@ def add_train_parser(commands) -> None:
                        help="seed of the shuffling generator (default: 0)")
     train.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                        help="floating-point type of the features and weights (default: float64)")
-    train.add_argument("--data-dir", help="folder with the four MNIST files (default: $LINCLASS_DATA_DIR, "
-                       "else the user cache, else a verified download)")
+    add_data_options(train)
+    add_protocol_options(train)
     train.add_argument("--out", default=DEFAULT_RUN_DIR, help=f"run folder to write (default: {DEFAULT_RUN_DIR})")
     train.add_argument("--force", action="store_true", help="replace --out if it exists (default: refuse)")
     train.add_argument("--resume", action="store_true",
@@ -69,18 +75,31 @@ def add_train_parser(commands) -> None:
 def cmd_train(args) -> int:
     if args.resume:
         return _resume_train(args)
-    if args.digits is not None and args.model != "logistic":
-        raise LinclassError(f"--digits chooses the two digits of the logistic model; the {args.model} model "
-                            "uses all ten. Drop --digits or add --model logistic.")
-    config = RunConfig(model=args.model, digits=tuple(args.digits or (2, 3)), learning_rate=args.lr,
+    config = RunConfig(model=args.model, dataset=args.dataset, classes=_classes(args), learning_rate=args.lr,
                        batch_size=args.batch_size, max_epochs=args.epochs, l2_strength=args.l2,
                        penalize_bias=args.penalize_bias, shuffle=args.shuffle, patience=args.patience,
                        early_stopping_baseline=args.early_stopping_baseline,
-                       restore_best_weights=args.restore_best_weights, seed=args.seed, dtype=args.dtype)
+                       restore_best_weights=args.restore_best_weights, seed=args.seed, dtype=args.dtype,
+                       protocol=args.protocol, train_size=args.train_size)
     if config.patience is None and config.early_stopping_baseline is not None:
         raise LinclassError("--early-stopping-baseline needs early stopping; drop it or --no-early-stopping.")
     config = config.resolved()
     return _train_into(args, config, resume_from=None)
+
+
+def _classes(args) -> tuple[int, int] | None:
+    """The pair of --classes or --digits (MNIST only) as two class numbers; None when neither is given."""
+    option, pair = ("--digits", args.digits) if args.digits is not None else ("--classes", args.classes)
+    if pair is None:
+        return None
+    source = dataset_source(args.dataset)
+    if args.model != "logistic":
+        raise LinclassError(f"{option} chooses the two classes of the logistic model; the {args.model} model "
+                            f"uses all ten. Drop {option} or add --model logistic.")
+    if option == "--digits" and args.dataset != "mnist":
+        raise LinclassError(f"--digits names two MNIST digits; {source.title} has classes, not digits: use "
+                            "--classes (numbers 0-9 or names).")
+    return check_classes(pair, source.class_names, name=option.lstrip("-"))
 
 
 def _resume_train(args) -> int:
@@ -96,9 +115,10 @@ def _train_into(args, config, resume_from, replace: bool = False) -> int:
     out = Path(args.out)
     # From here on a first Ctrl-C or SIGTERM lets the current step finish and saves a checkpoint.
     with atomic_dir(out, force=args.force or replace) as folder, stop_on_signals() as stop_event:
-        split = make_split(config, load_mnist(args.data_dir))
+        split = make_split(config, load_data(config, args.data_dir))
+        held_out = f", {len(split.y_test)} test images held out until training ends" if split.y_test is not None else ""
         print(f"{config.model}: {split.description}; {len(split.y_train)} training, "
-              f"{len(split.y_val)} validation images", flush=True)
+              f"{len(split.y_val)} validation images{held_out}", flush=True)
         callbacks = [ProgressBar(config.model)] if args.progress else []
         model = train(config, split, callbacks, resume_from=resume_from, stop_event=stop_event)
         if model.interrupted_:
@@ -107,6 +127,9 @@ def _train_into(args, config, resume_from, replace: bool = False) -> int:
         else:
             summary = summarize(model)
             summary["wall_seconds"] = model.wall_seconds_
+            test = held_out_metrics(model, split)  # the only use of the test set, after training
+            if test is not None:
+                summary["test"] = test
             save_run(folder, config, model, summary)
     if model.interrupted_:
         print(f"linclass: interrupted after step {model.n_steps_ - 1}; the run is saved incomplete in {out}/. "
@@ -138,4 +161,8 @@ def _print_run(config, summary: dict) -> None:
         metrics = summary[key]
         if metrics:
             print(f"{label:>24}: " + ", ".join(f"{name} {value:.4f}" for name, value in metrics.items()))
+    if "test" in summary:
+        test = summary["test"]
+        print(f"{'held-out test (kept)':>24}: test_loss {test['test_loss']:.4f}, test_accuracy "
+              f"{test['test_accuracy']:.4f} on {test['n_test_images']} test images, evaluated once after training")
     print(f"weight norm ||w|| = {summary['weight_norm']:.4f}, ||w||^2 = {summary['weight_norm_squared']:.4f}")

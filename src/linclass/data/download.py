@@ -1,4 +1,4 @@
-"""A verified download of the four MNIST files from the first public mirror that serves each."""
+"""A verified download of a dataset's four files from the first public mirror that serves each."""
 
 from __future__ import annotations
 
@@ -6,18 +6,25 @@ import logging
 from pathlib import Path
 
 from ..errors import LinclassError
-from .sources import CACHE_DIR_ENV, DATA_DIR_ENV, MIRRORS, MNIST_FILES
+from .sources import CACHE_DIR_ENV, DATASETS, DatasetSource
 
 
 def download_mnist(directory: Path, mirrors: tuple[str, ...] | None = None, progress: bool = True) -> Path:
-    """Fetch the four .gz files from the first mirror that serves each, verified by SHA-256.
+    """Fetch MNIST's four .gz files (see download_dataset)."""
+    return download_dataset(directory, DATASETS["mnist"], mirrors, progress)
+
+
+def download_dataset(directory: Path, source: DatasetSource, mirrors: tuple[str, ...] | None = None,
+                     progress: bool = True) -> Path:
+    """Fetch the four .gz files from the first mirror that serves each, verified by SHA-256 (or by
+    the published MD5 where the .gz bytes are not fixed; the loader then verifies the payload).
 
     pooch streams each file to a temporary name in `directory` and renames it into place only
     once its hash matches, so an interrupted or concurrent download never leaves a bad file.
     """
     import pooch
 
-    mirrors = MIRRORS if mirrors is None else tuple(mirrors)
+    mirrors = source.mirrors if mirrors is None else tuple(mirrors)
     directory = Path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -28,12 +35,12 @@ def download_mnist(directory: Path, mirrors: tuple[str, ...] | None = None, prog
     logger, level = pooch.get_logger(), pooch.get_logger().level
     logger.setLevel(logging.WARNING)  # pooch logs every download on stderr; errors are ours
     try:
-        for spec in MNIST_FILES.values():
+        for spec in source.files.values():
             failures = []
             for mirror in mirrors:
                 try:
                     url = f"{mirror.rstrip('/')}/{spec.name}.gz"
-                    pooch.retrieve(url, known_hash=f"sha256:{spec.gz_sha256}", fname=f"{spec.name}.gz",
+                    pooch.retrieve(url, known_hash=f"sha256:{spec.gz_sha256}" if spec.gz_sha256 else f"md5:{spec.gz_md5}", fname=f"{spec.name}.gz",
                                    path=directory, downloader=downloader)
                     break
                 except Exception as exc:  # network errors differ by backend; try the next mirror
@@ -41,7 +48,7 @@ def download_mnist(directory: Path, mirrors: tuple[str, ...] | None = None, prog
             else:
                 raise LinclassError(
                     f"could not download {spec.name}.gz from {', '.join(failures) or 'no mirror'}; "
-                    f"copy the four MNIST .gz files into a folder and pass --data-dir or set ${DATA_DIR_ENV}."
+                    f"copy the four {source.title} .gz files into a folder and pass --data-dir or set ${source.env_var}."
                 )
     finally:
         logger.setLevel(level)

@@ -1,5 +1,6 @@
-"""Find MNIST and load it: an explicit directory, $LINCLASS_DATA_DIR, the per-user cache; when none
-holds the files, a verified download from a public mirror into the cache."""
+"""Find a dataset and load it: an explicit directory, its environment variable ($LINCLASS_DATA_DIR for
+MNIST, $LINCLASS_FASHION_MNIST_DIR for Fashion-MNIST), the per-user cache; when none holds the files,
+a verified download from a public mirror into the cache."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 
 from ..errors import LinclassError
 from .cache import load_file
-from .download import download_mnist
-from .sources import CACHE_DIR_ENV, DATA_DIR_ENV, MNIST_FILES, Mnist, MnistFile
+from .download import download_dataset
+from .sources import CACHE_DIR_ENV, DataFile, DatasetSource, ImageDataset, dataset_source
 
 
 def default_cache_dir() -> Path:
@@ -22,57 +23,70 @@ def default_cache_dir() -> Path:
     return Path(pooch.os_cache("linclass"))
 
 
-def _find_file(directory: Path, spec: MnistFile) -> Path | None:
+def _find_file(directory: Path, spec: DataFile) -> Path | None:
     for candidate in (directory / f"{spec.name}.gz", directory / spec.name):
         if candidate.is_file():
             return candidate
     return None
 
 
-def _has_all_files(directory: Path) -> bool:
-    return all(_find_file(directory, spec) for spec in MNIST_FILES.values())
+def _has_all_files(directory: Path, source: DatasetSource) -> bool:
+    return all(_find_file(directory, spec) for spec in source.files.values())
 
 
-def resolve_data_dir(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> Path:
-    """The folder that holds the four files: explicit dir, $LINCLASS_DATA_DIR, cache, download."""
-    for given, origin in ((data_dir, "the data directory"), (os.environ.get(DATA_DIR_ENV), f"${DATA_DIR_ENV}")):
+def resolve_data_dir(data_dir: str | os.PathLike | None = None, *, download: bool = True,
+                     dataset: str = "mnist") -> Path:
+    """The folder that holds the dataset's four files: explicit dir, its environment variable, cache, download."""
+    source = dataset_source(dataset)
+    env = source.env_var
+    for given, origin in ((data_dir, "the data directory"), (os.environ.get(env), f"${env}")):
         if given:
             directory = Path(given).expanduser()
             if not directory.is_dir():
                 problem = "is not a folder" if directory.exists() else "does not exist"
                 raise LinclassError(
-                    f"{origin} {directory} {problem}; point it at a folder with the four MNIST files."
+                    f"{origin} {directory} {problem}; point it at a folder with the four {source.title} files."
                 )
-            missing = [s.name for s in MNIST_FILES.values() if _find_file(directory, s) is None]
+            missing = [s.name for s in source.files.values() if _find_file(directory, s) is None]
             if missing:
                 raise LinclassError(
-                    f"{origin} {directory} lacks {', '.join(m + '[.gz]' for m in missing)}; "
+                    f"{origin} {directory} lacks {', '.join(m + '[.gz]' for m in missing)} of {source.title}; "
                     "add them or leave it unset to use the cache or a download."
                 )
             return directory
-    cache = default_cache_dir() / "mnist"
-    if _has_all_files(cache):
+    cache = default_cache_dir() / source.cache_subdir
+    if _has_all_files(cache, source):
         return cache
     if not download:
         raise LinclassError(
-            f"MNIST not found: give --data-dir or set ${DATA_DIR_ENV}, or allow a download into {cache}."
+            f"{source.title} not found: give --data-dir or set ${env}, or allow a download into {cache}."
         )
-    return download_mnist(cache)
+    return download_dataset(cache, source)
+
+
+def load_dataset(name: str = "mnist", data_dir: str | os.PathLike | None = None, *, download: bool = True,
+                 cache: bool = True) -> ImageDataset:
+    """Load the four files of dataset `name` ('mnist' or 'fashion-mnist'), each verified by SHA-256."""
+    source = dataset_source(name)
+    directory = resolve_data_dir(data_dir, download=download, dataset=name)
+    cache_dir = default_cache_dir() if cache else None
+    arrays = {key: load_file(_find_file(directory, spec), spec, cache_dir, source.decoded_subdir)
+              for key, spec in source.files.items()}
+    n_classes = len(source.class_names)
+    for part in ("train", "test"):
+        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
+        names = f"{source.files[part + '_images'].name} and {source.files[part + '_labels'].name}"
+        if len(images) != len(labels):
+            raise LinclassError(f"{names} disagree: {len(images)} images but {len(labels)} labels; "
+                                f"use the four files of one {source.title} release.")
+        if labels.size and labels.max() >= n_classes:
+            raise LinclassError(f"{source.files[part + '_labels'].name}: found label {int(labels.max())}, "
+                                f"expected 0-{n_classes - 1}; the file is damaged, replace it with the original.")
+    return ImageDataset(**arrays, name=name)
 
 
 def load_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True,
-               cache: bool = True) -> Mnist:
+               cache: bool = True) -> ImageDataset:
     """Load the four MNIST files, each verified by SHA-256, as uint8 arrays."""
-    directory = resolve_data_dir(data_dir, download=download)
-    cache_dir = default_cache_dir() if cache else None
-    arrays = {key: load_file(_find_file(directory, spec), spec, cache_dir) for key, spec in MNIST_FILES.items()}
-    for part in ("train", "test"):
-        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
-        names = f"{MNIST_FILES[part + '_images'].name} and {MNIST_FILES[part + '_labels'].name}"
-        if len(images) != len(labels):
-            raise LinclassError(f"{names} disagree: {len(images)} images but {len(labels)} labels; "
-                                "use the four files of one MNIST release.")
-        if labels.size and labels.max() > 9:
-            raise LinclassError(f"{MNIST_FILES[part + '_labels'].name}: found label {int(labels.max())}, "
-                                "expected 0-9; the file is damaged, replace it with the original.")
-    return Mnist(**arrays)
+    return load_dataset("mnist", data_dir, download=download, cache=cache)
+

@@ -17,7 +17,7 @@ from pathlib import Path
 from .._io import atomic_dir, atomic_file, read_status, write_json, write_status
 from .._validation import check_choice, check_int, check_optional_int, check_subset
 from ..errors import LinclassError
-from ..runs import DTYPES
+from ..runs import DTYPES, RunConfig
 from ..training import stop_on_signals
 from .execute import load_finished, run_all
 from .plan import RULES, TASKS, effective_jobs, group_experiments, plan_experiments
@@ -28,11 +28,13 @@ from .text import html, markdown
 def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0, dtype: str = "float64",
               jobs: int = 1, force: bool = False, data_dir: str | None = None, progress: bool = True,
               max_epochs: int | None = None, resume: bool = False, rules: str = "linclass",
-              seeds: int | None = None) -> dict | None:
+              seeds: int | None = None, dataset: str = "mnist", protocol: str = "assignment",
+              train_size: int = 20000, classes=None) -> dict | None:
     """Run the experiments of `tasks` and write OUT/{summary.json, report.md, report.html, figures/, runs/}.
 
     rules: "linclass" or "original" (the original code's early stopping, plan.RULES); seeds: how many
-    seeds each shuffled experiment runs with (None: plan.DEFAULT_SEEDS). max_epochs caps every run
+    seeds each shuffled experiment runs with (None: plan.DEFAULT_SEEDS). dataset, protocol, train_size
+    and classes (task 2's pair, default the dataset's) are RunConfig's. max_epochs caps every run
     (a reduced configuration for tests). Returns the summary, or None
     when SIGINT/SIGTERM stopped it: OUT then holds the finished runs and status.json marks it
     incomplete; resume=True continues it with the settings it was started with.
@@ -40,13 +42,19 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
     started = time.perf_counter()
     out = Path(out)
     if resume:
-        settings = _incomplete_settings(out)
+        settings = {**DEFAULT_SETTINGS, **_incomplete_settings(out)}  # older reproductions: MNIST, assignment
         tasks, seed, dtype, max_epochs = tuple(settings["tasks"]), settings["seed"], settings["dtype"], settings["max_epochs"]
         rules, seeds = settings.get("rules", "linclass"), settings.get("seeds")
+        dataset, protocol, train_size, classes = (settings[key] for key in ("dataset", "protocol", "train_size",
+                                                                            "classes"))
     tasks = _check_options(tasks, seed, dtype, jobs, max_epochs, rules, seeds)
+    experiments = plan_experiments(tasks, seed=seed, dtype=dtype, max_epochs=max_epochs, rules=rules, seeds=seeds,
+                                   dataset=dataset, protocol=protocol, train_size=train_size, classes=classes)
+    # The pair as checked and defaulted by RunConfig (task 2's runs), else as the dataset defines it.
+    classes = tuple(RunConfig(model="logistic", dataset=dataset, classes=classes).resolved().classes)
     settings = {"tasks": list(tasks), "seed": seed, "dtype": dtype, "max_epochs": max_epochs, "rules": rules,
-                "seeds": seeds}
-    experiments = plan_experiments(tasks, seed=seed, dtype=dtype, max_epochs=max_epochs, rules=rules, seeds=seeds)
+                "seeds": seeds, "dataset": dataset, "protocol": protocol, "train_size": train_size,
+                "classes": list(classes)}
     # A fresh reproduction appears atomically; a resumed one is completed in place, file by file.
     target = contextlib.nullcontext(out) if resume else atomic_dir(out, force=force)
     with target as folder, stop_on_signals() as stop_event:
@@ -66,7 +74,8 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
                   f"{' and the gradient check' if 'task1' in tasks else ''}, {_count(n_jobs, 'process', 'es')}, "
                   f"into {out}/", file=sys.stderr, flush=True)
         results, gradients = run_all(remaining, runs_dir, data_dir=data_dir, seed=seed, jobs=n_jobs,
-                                     gradient_check="task1" in tasks, progress=progress, stop_event=stop_event)
+                                     gradient_check="task1" in tasks, progress=progress, stop_event=stop_event,
+                                     dataset=dataset, classes=classes)
         if stop_event.is_set() or len(results) < len(remaining):
             return None
         results = {e.name: (finished.get(e.name) or results[e.name]) for e in experiments}
@@ -74,12 +83,15 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
             print("writing figures and the report", file=sys.stderr, flush=True)
         summary = build_summary(results, gradients, folder / "figures", tasks=tasks, seed=seed, dtype=dtype,
                                 jobs=n_jobs, max_epochs=max_epochs, started=started, rules=rules, seeds=seeds,
-                                jobs_requested=jobs)
+                                jobs_requested=jobs, settings=settings)
         _write_report(folder, summary)
         for stale in runs_dir.glob(".checkpoint-*"):  # states of groups formed differently before a resume
             shutil.rmtree(stale, ignore_errors=True)
         write_status(folder, "reproduction", "complete", settings=settings)
     return summary
+
+
+DEFAULT_SETTINGS = {"dataset": "mnist", "protocol": "assignment", "train_size": 20000, "classes": None}
 
 
 def _incomplete_settings(out: Path) -> dict:

@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..data import Mnist, load_mnist
+from ..data import ImageDataset
 from ..errors import LinclassError
 from ..preprocess import Split
-from ..runs import RunConfig, load_run, make_split, run_state, save_run, summarize, train_many
+from ..runs import (RunConfig, held_out_metrics, load_data, load_run, make_split, run_state, save_run, summarize,
+                    train_many)
 from ..runs.store import load_trainer_state, save_trainer_state
 from ..training import History, ProgressBar
 from .gradient_check import check_gradients, say
@@ -42,18 +43,26 @@ class Result:
     group: tuple[str, ...] = ()  # the experiments trained in lock-step with it, itself included
 
 
-_mnist: dict[str, Mnist] = {}
+_datasets: dict[tuple, ImageDataset] = {}
 _splits: dict[tuple, Split] = {}
 
 
 def _split_for(config: RunConfig, data_dir: str | None) -> Split:
     """The config's split, built once per process and shared by the runs that use the same data."""
-    key = (config.model, config.digits, config.dtype, config.n_train, config.n_val)
+    key = (config.dataset, config.protocol, config.model, config.classes, config.dtype, config.train_size,
+           config.n_val)
     if key not in _splits:
-        if data_dir not in _mnist:
-            _mnist[data_dir] = load_mnist(data_dir)
-        _splits[key] = make_split(config, _mnist[data_dir])
+        if (config.dataset, data_dir) not in _datasets:
+            _datasets[config.dataset, data_dir] = load_data(config, data_dir)
+        _splits[key] = make_split(config, _datasets[config.dataset, data_dir])
     return _splits[key]
+
+
+def confusion(model, X: np.ndarray, y: np.ndarray, n_classes: int) -> list[list[int]]:
+    """(K, K) counts of the model's predictions on X: row = true class, column = predicted class."""
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(counts, (y, model.predict(X)), 1)
+    return counts.tolist()
 
 
 def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | None = None, *,
@@ -112,6 +121,11 @@ def _finish(experiment: Experiment, model, split: Split, runs_dir: Path, group: 
         "last_epoch_batch_loss": {"mean": float(last_epoch.mean()), "std": float(last_epoch.std())},
         "config": experiment.config.to_json(),
     })
+    if experiment.config.model == "softmax":
+        summary["val_confusion"] = confusion(model, split.X_val, split.y_val, split.n_classes)
+    test = held_out_metrics(model, split)  # the only use of the test set, after training
+    if test is not None:
+        summary["test"] = test
     folder = Path(runs_dir) / experiment.name
     folder.mkdir(parents=True, exist_ok=True)
     save_run(folder, experiment.config, model,
@@ -133,7 +147,8 @@ def _call(task: tuple) -> tuple:
 
 def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | None = None,
             gradient_check: bool = False, seed: int = 0, jobs: int = 1, progress: bool = True,
-            stop_event=None) -> tuple[dict[str, Result], dict | None]:
+            stop_event=None, dataset: str = "mnist", classes: tuple[int, int] | None = None
+            ) -> tuple[dict[str, Result], dict | None]:
     """Run the gradient check (if asked) and every experiment; ({name: Result}, task-1 record or None).
 
     jobs > 1 runs them in that many worker processes; the results do not depend on jobs. When
@@ -144,7 +159,8 @@ def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | No
     total = len(groups) + int(gradient_check)
     jobs = effective_jobs(jobs, total)
     first = 1 + int(gradient_check)
-    tasks = [(None, check_gradients, (data_dir,), {"seed": seed, "position": f"1/{total}", "progress": progress})]
+    tasks = [(None, check_gradients, (data_dir,), {"seed": seed, "position": f"1/{total}", "progress": progress,
+                                                   "dataset": dataset, "classes": classes})]
     tasks = tasks[:int(gradient_check)] + [
         ("group", run_group, (group, runs_dir, data_dir),
          {"position": f"{i + first}/{total}", "progress": progress, "threads": max(1, (os.cpu_count() or 1) // jobs),

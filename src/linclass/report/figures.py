@@ -81,7 +81,10 @@ def _finish(ax, title: str, xlabel: str, ylabel: str, ylim=None, legend_loc: str
     if ylim is not None:
         ax.set_ylim(*ylim)
     ax.grid(alpha=0.3)
-    ax.legend(loc=legend_loc, fontsize="small")
+    if legend_loc == "below":  # under the axes, for curves that fill the whole plot
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, fontsize="small")
+    else:
+        ax.legend(loc=legend_loc, fontsize="small")
 
 
 def loss_figure(history: History, title: str, *, ylim=None, early_stop_step=None, best_step=None):
@@ -97,13 +100,14 @@ def loss_figure(history: History, title: str, *, ylim=None, early_stop_step=None
     return fig
 
 
-def accuracy_figure(history: History, title: str, *, ylim=None, early_stop_step=None, best_step=None):
+def accuracy_figure(history: History, title: str, *, ylim=None, early_stop_step=None, best_step=None,
+                    legend_loc: str = "lower right"):
     """Training and validation accuracy (whole sets, at each validation) against training step."""
-    fig, ax = _figure()
+    fig, ax = _figure(height=4.6 if legend_loc != "below" else 6.0)
     ax.plot(*history.series("train_accuracy"), color=TRAIN_COLOR, label="training accuracy (whole training set)")
     ax.plot(*history.series("val_accuracy"), color=VAL_COLOR, label="validation accuracy (whole validation set)")
     _mark_stop(ax, early_stop_step, best_step)
-    _finish(ax, title, STEP_LABEL, ACCURACY_LABEL, ylim, "lower right")
+    _finish(ax, title, STEP_LABEL, ACCURACY_LABEL, ylim, legend_loc)
     return fig
 
 
@@ -166,16 +170,17 @@ def shuffle_loss_figure(histories: dict[bool, History], title: str, *, steps_per
 
 
 def shuffle_accuracy_figure(histories: dict[bool, History], title: str, *, ylim=None,
-                            spikes: dict | None = None):
+                            spikes: dict | None = None, legend_loc: str = "lower right"):
     """Validation accuracy without (False) and with (True) shuffling; circles each largest dip."""
-    fig, ax = _figure()
+    fig, ax = _figure(height=4.6 if legend_loc != "below" else 6.0)
     _shuffle_curves(ax, histories, "val_accuracy", spikes, ylim)
-    _finish(ax, title, STEP_LABEL, "validation accuracy (fraction correct)", ylim, "lower right")
+    _finish(ax, title, STEP_LABEL, "validation accuracy (fraction correct)", ylim, legend_loc)
     return fig
 
 
-def weights_figure(rows: list[tuple[str, np.ndarray]], title: str):
-    """Each digit's weights (bias row dropped) as a 28x28 image; one row per (label, W (785, 10)).
+def weights_figure(rows: list[tuple[str, np.ndarray]], title: str, class_names: list[str] | None = None):
+    """Each class's weights (bias row dropped) as a 28x28 image; one row per (label, W (785, 10)).
+    class_names: the title of each image (default 'digit 0' ... 'digit 9').
 
     Colours are symmetric around 0 and shared within a row, so a row's images compare directly.
     """
@@ -190,7 +195,7 @@ def weights_figure(rows: list[tuple[str, np.ndarray]], title: str):
             shown = ax.imshow(images[digit], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"digit {digit}", fontsize=10)
+            ax.set_title(class_names[digit] if class_names else f"digit {digit}", fontsize=10)
         row[0].set_ylabel(label, fontsize=10)
         bar = fig.colorbar(shown, ax=list(row), shrink=0.95, pad=0.01, fraction=0.03)
         bar.set_label("weight", fontsize=10)

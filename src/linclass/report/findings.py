@@ -113,3 +113,21 @@ def zoom_limits(series: list[np.ndarray], quantile: float = 0.1, grid: float = 0
     low = math.floor(min(np.quantile(values, quantile) for values in series) / grid + 1e-9)
     high = math.ceil(max(values.max() for values in series) / grid - 1e-9)
     return round(low * grid, 10), round(max(high, low + 1) * grid, 10)
+
+
+def confused_pairs(confusion: list[list[int]], class_names, top: int = 5) -> list[dict]:
+    """The `top` pairs of classes mistaken for each other most often, most first, from a (K, K) matrix
+    of counts (row: true class, column: predicted); each with both directions' counts."""
+    counts = np.asarray(confusion)
+    pairs = [{"classes": [i, j], "names": [class_names[i], class_names[j]], "count": int(counts[i, j] + counts[j, i]),
+              "first_as_second": int(counts[i, j]), "second_as_first": int(counts[j, i])}
+             for i in range(len(counts)) for j in range(i + 1, len(counts))]
+    return sorted(pairs, key=lambda pair: -pair["count"])[:top]
+
+
+def loss_limits(series: list[np.ndarray], quantile: float = 0.9, grid: float = 0.05) -> tuple[float, float]:
+    """y limits for loss curves: from just below the lowest value to just above each series' `quantile`,
+    so the first steps' steep descent does not flatten the rest."""
+    low = max(0.0, math.floor(min(values.min() for values in series) / grid) * grid - grid)
+    high = math.ceil(max(np.quantile(values, quantile) for values in series) / grid) * grid + grid
+    return round(low, 10), round(high, 10)

@@ -49,14 +49,19 @@ def parse_tasks(text: str | None) -> tuple[str, ...]:
 
 
 def plan_experiments(tasks: tuple[str, ...], *, seed: int = 0, dtype: str = "float64",
-                     max_epochs: int | None = None, rules: str = "linclass",
-                     seeds: int | None = None) -> list[Experiment]:
+                     max_epochs: int | None = None, rules: str = "linclass", seeds: int | None = None,
+                     dataset: str = "mnist", protocol: str = "assignment", train_size: int = 20000,
+                     classes: tuple[int, int] | None = None) -> list[Experiment]:
     """The training runs the given tasks need, in report order (task 4b reuses task 3's lambda-0 run),
-    then the extra seeds of each shuffled one (seed + 1, seed + 2, ...; see seed_counts)."""
+    then the extra seeds of each shuffled one (seed + 1, seed + 2, ...; see seed_counts).
+
+    classes: task 2's pair (default: the dataset's)."""
     def config(**values) -> RunConfig:
         epochs = MODEL_DEFAULTS[values["model"]]["max_epochs"]
         cap = epochs if max_epochs is None else min(epochs, max_epochs)
-        return RunConfig(seed=seed, dtype=dtype, max_epochs=cap, **RULES[rules], **values).resolved()
+        pair = {"classes": classes} if values["model"] == "logistic" else {}
+        return RunConfig(seed=seed, dtype=dtype, max_epochs=cap, dataset=dataset, protocol=protocol,
+                         train_size=train_size, **RULES[rules], **pair, **values).resolved()
 
     plan = []
     if "task2" in tasks:

@@ -6,6 +6,8 @@ stays true when a different seed, dtype or a reduced configuration changes them.
 
 from __future__ import annotations
 
+from .sections_data import data_of, holdout, pair_labels, pair_plural
+
 
 def num(x) -> str:
     """Losses, accuracies, norms: 4 decimals."""
@@ -54,19 +56,12 @@ def protocol(summary: dict) -> list[tuple]:
     any_run = logistic or softmax
     items = []
     if any_run:
-        config = any_run["config"]
-        task2_counts = (f"; task 2 keeps the {logistic['n_train_images']} of them that show a 2 or a 3"
-                        if logistic else "")
-        task2_val = f" (task 2: its {logistic['n_val_images']} 2s and 3s)" if logistic else ""
-        items.append(f"**Data:** the original MNIST files, verified by SHA-256. Training: the first "
-                     f"{config['n_train']:,} images of the MNIST training set{task2_counts}. **Validation: the first "
-                     f"{config['n_val']:,} images of the MNIST test set**{task2_val}, as in the original assignment. "
-                     "There is no third, untouched test set: validation also decides which weights early stopping "
-                     "keeps, so validation numbers are slightly optimistic estimates of test accuracy.")
+        items.append(_data_item(summary, any_run, logistic))
         items.append("**Inputs:** each pixel value p in 0-255 becomes p/127.5 - 1, in [-1, 1]; a constant 1 is "
                      "appended as the bias input, so the weights have 785 rows (the last one is the bias).")
-        items.append("**Models and loss:** task 2: P(digit 2) = sigmoid(w·x) with binary cross-entropy (target 1 "
-                     "for a 2, 0 for a 3); tasks 3-4: softmax over 10 outputs with cross-entropy. Losses are means "
+        first, second = pair_labels(summary)
+        items.append(f"**Models and loss:** task 2: P({first}) = sigmoid(w·x) with binary cross-entropy (target 1 "
+                     f"for {first}, 0 for {second}); tasks 3-4: softmax over 10 outputs with cross-entropy. Losses are means "
                      "over images in nats (natural logarithm) and are reported without the L2 term; with L2 the "
                      "objective is J = C + λ‖w‖², bias row included.")
     for label, run in (("task 2", logistic), ("tasks 3-4", softmax)):
@@ -100,6 +95,41 @@ def protocol(summary: dict) -> list[tuple]:
     return [("h2", "Protocol"), ("ul", items)]
 
 
+def train_size(config: dict) -> int:
+    """The number of training images of a run's config (n_train before issue 13)."""
+    return config["train_size"] if "train_size" in config else config["n_train"]
+
+
+def _data_item(summary: dict, run: dict, logistic: dict | None) -> str:
+    data, config = data_of(summary), run["config"]
+    title = data["title"]
+    counts = f"; task 2 keeps the {logistic['n_train_images']} of them that are {pair_plural(summary)}" if logistic else ""
+    text = (f"**Data:** the original {title} files, verified by SHA-256. Training: the first "
+            f"{train_size(config):,} images of the {title} training set{counts}. ")
+    task2_val = f" (task 2: its {logistic['n_val_images']} {pair_plural(summary)})" if logistic else ""
+    if not holdout(summary):
+        return text + (f"**Validation: the first {config['n_val']:,} images of the {title} test set**{task2_val}, as "
+                       "in the original assignment. There is no third, untouched test set: validation also decides "
+                       "which weights early stopping keeps, so validation numbers are slightly optimistic estimates "
+                       "of test accuracy.")
+    test = (logistic or run).get("test") or {}
+    first = data["holdout_first_image"]
+    return text + (f"**Validation: training images {first:,}-{first + config['n_val'] - 1:,}**{task2_val}, never "
+                   f"trained on (the holdout protocol); it draws the curves and decides which weights early "
+                   f"stopping keeps. **Test: the {title} test set**"
+                   + (f" (task 2: its {test['n_test_images']} {pair_plural(summary)})" if logistic and test else "")
+                   + ", used once, after training, on the kept weights: the test numbers are unbiased estimates, "
+                   "the validation numbers slightly optimistic.")
+
+
+def _checked_images(t: dict) -> str:
+    """Which images task 1 used: its summary records how many of each model's, since issue 13."""
+    if "n_images_checked" not in t["logistic"]:
+        return f"the first {t['n_images']} training images of each task"
+    return (f"the first {t['logistic']['n_images_checked']} training images of task 2's pair among the first "
+            f"{t['n_pair_candidate_images']} training images, and the first {t['softmax']['n_images_checked']} of the ten-class task")
+
+
 def task1(summary: dict) -> list[tuple]:
     t = summary["task1"]
     threshold = t["threshold"]
@@ -118,7 +148,7 @@ def task1(summary: dict) -> list[tuple]:
     return [("h2", "Task 1: the gradients, checked numerically"),
             ("p", f"Tasks 1 and 4a derive the gradients of both losses, with and without the L2 term 2λw. They are "
                   f"compared here with central differences (J(w + ε) - J(w - ε)) / 2ε for every weight, with "
-                  f"ε = {t['epsilon']:g}, on the first {t['n_images']} training images of each task ({t['dtype']}), "
+                  f"ε = {t['epsilon']:g}, on {_checked_images(t)} ({t['dtype']}), "
                   f"at weights drawn from N(0, {t['weight_scale']:g}²) with the seed; the L2 check uses "
                   f"λ = {t['l2_strength']:g}."),
             ("table", ["model", "weights checked", "max abs difference, λ = 0",
@@ -128,9 +158,12 @@ def task1(summary: dict) -> list[tuple]:
 
 
 def run_row(label: str, run: dict) -> list:
+    """A row of RUN_HEADER (the kept weights' metrics); with a held-out test block, the test accuracy
+    next to the validation accuracy."""
     metrics = kept(run)
-    return [label, stop_text(run), kept_step(run), num(metrics["train_loss"]), num(metrics["val_loss"]),
-            num(metrics["train_accuracy"]), num(metrics["val_accuracy"])]
+    row = [label, stop_text(run), kept_step(run), num(metrics["train_loss"]), num(metrics["val_loss"]),
+           num(metrics["train_accuracy"]), num(metrics["val_accuracy"])]
+    return row + [num(run["test"]["test_accuracy"])] if "test" in run else row
 
 
 RUN_HEADER = ["run", "early stopping", "kept weights: step", "training loss", "validation loss",
@@ -140,6 +173,9 @@ RUN_HEADER = ["run", "early stopping", "kept weights: step", "training loss", "v
 def _jobs_text(env: dict) -> str:
     asked = env.get("jobs_requested", env["jobs"])
     return str(env["jobs"]) if asked == env["jobs"] else f"{env['jobs']} (`--jobs {asked}` capped: one per CPU core or group)"
+def run_header(runs: list[dict]) -> list[str]:
+    """RUN_HEADER, with a test-accuracy column when the runs were evaluated on a held-out test set."""
+    return RUN_HEADER + ["test accuracy (held out)"] if all("test" in run for run in runs) else RUN_HEADER
 
 
 def environment(summary: dict) -> list[tuple]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .sections import RUN_HEADER, kept, kept_step, num, plural, restores, run_row, stop_text
+from .sections import kept, kept_step, num, plural, restores, run_header, run_row, stop_text
+from .sections_data import pair_labels, pair_plural
 
 
 def ordinal(n: int) -> str:
@@ -14,24 +15,37 @@ def _spike(entry: dict | None) -> str:
     return "n/a" if entry is None else f"{num(entry['size'])} (step {entry['step']})"
 
 
+def zoom(limits) -> str:
+    """'[0, 0.2]': the y range of a zoomed figure, as summary.json holds it."""
+    return f"[{limits[0]:g}, {limits[1]:g}]"
+
+
+def _ylim(t: dict, name: str) -> list:
+    return t.get("ylim", {"loss": [0.0, 0.2], "accuracy": [0.93, 0.99]})[name]  # fixed before issue 13
+
+
 def task2(summary: dict) -> list[tuple]:
     t = summary["task2"]
     ns, figures = t["no_shuffle"], t["figures"]
-    return ([("h2", "Task 2: logistic regression, digit 2 vs digit 3"),
+    first, second = pair_labels(summary)
+    test = (f" The last column is each run's accuracy on the {ns['test']['n_test_images']} held-out test images "
+            f"of the pair, measured once after training." if "test" in ns else "")
+    return ([("h2", f"Task 2: logistic regression, {first} vs {second}"),
              ("h3", "Task 2b: loss"),
              ("figure", figures["loss"], "training loss (mean of 10 consecutive steps, each on one batch of 128 "
                                          "images; band: +/- 1 standard deviation of those 10) and validation loss "
-                                         "(whole validation set) without shuffling, y axis zoomed to [0, 0.2]"),
-             ("p", _loss_text(t)),
+                                         f"(whole validation set) without shuffling, y axis zoomed to {zoom(_ylim(t, 'loss'))}"),
+             ("p", _loss_text(t, pair_plural(summary))),
              ("h3", "Task 2c: accuracy"),
              ("figure", figures["accuracy"], "training and validation accuracy (whole sets, at every validation) "
-                                             "of the same run, y axis zoomed to [0.93, 0.99]"),
+                                             f"of the same run, y axis zoomed to {zoom(_ylim(t, 'accuracy'))}"),
              ("p", _accuracy_text(ns) + (" The sharp drops are the spikes of task 2e." if _spike_count(t) else "")),
              ("h3", "Task 2d: early stopping"),
-             ("table", RUN_HEADER, [run_row("no shuffling", ns), run_row("shuffling", t["shuffle"])],
+             ("table", run_header([ns, t["shuffle"]]), [run_row("no shuffling", ns), run_row("shuffling", t["shuffle"])],
               "`task2.no_shuffle` and `task2.shuffle`: `early_stop`, `best_step`, `best` (`final_weights` when "
-              "the weights at the stop are kept)"),
-             ("p", _early_stopping_text(t) + _spread_text(summary.get("seed_spread", {}).get("task2_logistic_shuffle")))]
+              "the weights at the stop are kept)" + (", `test`" if "test" in ns else "")),
+             ("p", _early_stopping_text(t) + test
+              + _spread_text(summary.get("seed_spread", {}).get("task2_logistic_shuffle")))]
             + _shuffle_blocks(t))
 
 
@@ -45,7 +59,7 @@ def _spread_text(spread: dict | None) -> str:
             f"{this['epoch']} (`seed_spread.task2_logistic_shuffle`).")
 
 
-def _loss_text(t: dict) -> str:
+def _loss_text(t: dict, images: str) -> str:
     ns, correlation = t["no_shuffle"], t["batch_loss_epoch_correlation"]["no_shuffle"]
     best = kept(ns)
     gap = best["val_loss"] - best["train_loss"]
@@ -62,8 +76,8 @@ def _loss_text(t: dict) -> str:
                 f"Early stopping {stop_text(ns)}; the weights of step {ns['best_step']} are kept. ")
     text += f"With them the loss on the whole training set is {num(best['train_loss'])}: the validation loss is "
     if gap < 0:
-        text += (f"{num(-gap)} lower than the training loss, so there is no sign of overfitting; the 2s and 3s "
-                 "among the test images are, if anything, slightly easier for this model than the training ones. ")
+        text += (f"{num(-gap)} lower than the training loss, so there is no sign of overfitting; the {images} "
+                 "of the validation set are, if anything, slightly easier for this model than the training ones. ")
     else:
         text += f"{num(gap)} higher than the training loss, a small generalisation gap. "
     batches = ns["last_epoch_batch_loss"]
@@ -143,12 +157,14 @@ def _shuffle_blocks(t: dict) -> list[tuple]:
              num(correlation["shuffle"])]]
     return [("h3", "Task 2e: shuffling the training set every epoch"),
             ("figure", figures["shuffle_accuracy"],
-             "validation accuracy without (red) and with (green) shuffling, y axis zoomed to [0.93, 0.99]; circles "
-             "(triangles on the axis edge when off the axis): each run's largest dip"),
+             f"validation accuracy without (red) and with (green) shuffling, y axis zoomed to "
+             f"{zoom(_ylim(t, 'accuracy'))}; circles (triangles on the axis edge when off the axis): each run's "
+             "largest dip"),
             ("figure", figures["shuffle_loss"], "top: training loss on the whole training set at every validation, "
-                                                "y axis zoomed to [0, 0.2], circles: each run's largest spike; bottom: "
-                                                "the loss of each step's own batch over the last three complete "
-                                                "epochs both runs trained, between dotted epoch boundaries"),
+                                                f"y axis zoomed to {zoom(_ylim(t, 'loss'))}, circles: each run's "
+                                                "largest spike; bottom: the loss of each step's own batch over the "
+                                                "last three complete epochs both runs trained, between dotted epoch "
+                                                "boundaries"),
             ("table", ["measure", "no shuffling", "shuffling"], rows,
              "`task2.spikes` (`largest_no_shuffle`, `largest_shuffle`, `typical_*`) and "
              "`task2.batch_loss_epoch_correlation`"),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .sections import RUN_HEADER, kept, kept_step, num, plural, restores, run_row, stop_text
+from .sections import kept, kept_step, num, plural, restores, run_header, run_row, stop_text, train_size
+from .sections_data import class_kind, data_of, is_digits
 
 METRICS_HEADER = ["weights", "step", "training loss", "validation loss", "training accuracy", "validation accuracy"]
 
@@ -29,16 +30,22 @@ def task3(summary: dict) -> list[tuple]:
     text += (f". Over the last epoch the loss of single batches averages {num(batches['mean'])} with a standard "
              f"deviation of {num(batches['std'])} (the band), against {num(run['at_stop']['train_loss'])} on the whole "
              f"training set and {num(run['at_stop']['val_loss'])} on the validation set at the last validation.")
-    return [("h2", "Task 3: softmax regression, 10 digits"),
+    if "test" in run:
+        text += (f" With the kept weights the accuracy on the {run['test']['n_test_images']:,} held-out test images, "
+                 f"measured once after training, is {num(run['test']['test_accuracy'])}, against "
+                 f"{num(best['val_accuracy'])} on the validation set (test loss {num(run['test']['test_loss'])}).")
+    low, high = run.get("loss_ylim", (0.2, 0.6))
+    ten = "10 digits" if is_digits(summary) else f"the 10 classes of {data_of(summary)['title']}"
+    return [("h2", f"Task 3: softmax regression, {ten}"),
             ("h3", "Task 3b: loss"),
             ("figure", figures["loss"], "training loss (mean of 10 consecutive steps, band: +/- 1 standard deviation) "
                                         "and validation loss of softmax regression (λ = 0, shuffled every epoch), "
-                                        "y axis zoomed to [0.2, 0.6]"),
+                                        f"y axis zoomed to [{low:g}, {high:g}]"),
             ("p", text),
             ("table", METRICS_HEADER,
              [_metrics_row("at the last validation", run["last_validation_step"], run["at_stop"]),
               _metrics_row("best (kept)" if restores(run) else "after the last step (kept)", kept_step(run), best)],
-             "`task3`: `at_stop`, `best`, `best_step`, `last_validation_step`"),
+             "`task3`: `at_stop`, `best`, `best_step`, `last_validation_step`" + (", `test`" if "test" in run else "")),
             ("h3", "Task 3c: accuracy"),
             ("figure", figures["accuracy"], "training and validation accuracy (whole sets, at every validation), "
                                             "y axis zoomed in"),
@@ -75,18 +82,19 @@ def task4(summary: dict) -> list[tuple]:
     runs = sorted(t["runs"], key=lambda r: r["lambda"])  # ascending λ in every table and sentence
     zero, figures = t["lambda0"], t["figures"]
     rows = [run_row("λ = 0 (task 3, for comparison)", zero)] + [run_row(f"λ = {r['lambda']:g}", r) for r in runs]
+    kind = class_kind(summary)
     norm_rows = [[f"λ = {r['lambda']:g}", num(r["weight_norm"]), num(r["weight_norm_squared"])] for r in [zero] + runs]
     intro = "Softmax regression as in task 3 with the penalty λ‖w‖² added to the loss"
     intro += "; the gradient of the penalty, 2λw (task 4a), is checked in task 1." if "task1" in summary else "."
     return [("h2", "Task 4: softmax regression with L2 regularisation"),
             ("p", intro),
             ("h3", "Task 4b: the weights as images"),
-            ("figure", figures["weights"], "each digit's 784 pixel weights as a 28x28 image, λ = 0 (top row) and "
+            ("figure", figures["weights"], f"each {kind}'s 784 pixel weights as a 28x28 image, λ = 0 (top row) and "
              f"λ = {max(r['lambda'] for r in runs):g} (bottom row), one colour scale per row"),
-            ("p", _weights_text(t)),
+            ("p", _weights_text(t, is_digits(summary))),
             ("h3", "Task 4c: validation accuracy for four values of λ"),
             ("figure", figures["val_accuracy"], "validation accuracy during training for each λ, y axis zoomed in"),
-            ("table", RUN_HEADER, rows, "`task4.runs[i]` (each with its `lambda`) and `task4.lambda0`"),
+            ("table", run_header([zero] + runs), rows, "`task4.runs[i]` (each with its `lambda`) and `task4.lambda0`"),
             ("p", _accuracy_text(runs, zero)),
             ("h3", "Task 4d: why regularisation lowers the accuracy here"),
             ("p", _why_text(runs, zero)),
@@ -98,19 +106,24 @@ def task4(summary: dict) -> list[tuple]:
             ("p", _norm_text(runs, zero))]
 
 
-def _weights_text(t: dict) -> str:
+def _weights_text(t: dict, digits: bool = True) -> str:
     images, runs = t["weight_images"], t["runs"]
     strong = max(runs, key=lambda r: r["lambda"])
     plain, penalised = images["lambda_0"], images[f"lambda_{strong['lambda']:g}"]
     smoother = penalised["detail_share"] < 0.8 * plain["detail_share"]
-    text = ("Each image shows the 784 pixel weights of one digit's output (the bias is left out): red pixels raise "
-            "that digit's score, blue ones lower it. A 3x3 blur removes "
+    kind = "digit" if digits else "class"
+    text = (f"Each image shows the 784 pixel weights of one {kind}'s output (the bias is left out): red pixels raise "
+            f"that {kind}'s score, blue ones lower it. A 3x3 blur removes "
             f"{100 * plain['detail_share']:.1f} % of the images' variation without L2 and "
             f"{100 * penalised['detail_share']:.1f} % with λ = {strong['lambda']:g}")
-    if smoother:
+    if smoother and digits:
         text += (": the penalised images have less pixel-scale detail and look like blurred templates of their "
                  "digits, positive where the digit's strokes usually are and negative where other digits have "
                  "strokes and this one has none")
+    elif smoother:
+        text += (": the penalised images have less pixel-scale detail and look like blurred silhouettes of their "
+                 "classes, positive where that class's items usually cover the image and negative where other "
+                 "classes do and this one does not")
     text += (f". The largest |weight| is {num(plain['max_abs_weight'])} without L2 and "
              f"{num(penalised['max_abs_weight'])} with λ = {strong['lambda']:g}, hence one colour scale per row. ")
     if smoother:
@@ -163,7 +176,7 @@ def _why_text(runs: list[dict], zero: dict) -> str:
              "there is little overfitting to remove: its training accuracy is "
              + (f"only {num(base_train - base)} above" if base_train > base else "not even above")
              + f" its validation accuracy. A linear model with {785 * 10:,} weights trained on "
-             f"{zero['config']['n_train']:,} images is limited by what a linear model can express, not by "
+             f"{train_size(zero['config']):,} images is limited by what a linear model can express, not by "
              "overfitting, so any λ > 0 mostly lowers the accuracy.")
     return text
 

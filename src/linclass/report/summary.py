@@ -10,31 +10,42 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
+from ..data import dataset_source
+from ..preprocess import HOLDOUT_START
 from .figures import (accuracy_figure, lambda_accuracy_figure, loss_figure, norm_figure, save_figure,
                       shuffle_accuracy_figure, shuffle_loss_figure, weights_figure)
 from .execute import Result
 from .fidelity import against_original, seed_spread
-from .findings import batch_loss_repeat, shuffle_spikes, weight_detail, zoom_limits
+from .findings import batch_loss_repeat, confused_pairs, loss_limits, shuffle_spikes, weight_detail, zoom_limits
 from .plan import BLAS_THREADS, LAMBDAS, RULES, TASKS, seed_counts
+
+
+MNIST_SETTINGS = {"dataset": "mnist", "protocol": "assignment", "train_size": 20000, "classes": [2, 3]}
 
 
 def build_summary(results: dict[str, Result], gradients: dict | None, figures: Path, *, tasks, seed, dtype, jobs,
                   max_epochs, started: float, rules: str = "linclass", seeds: int | None = None,
-                  jobs_requested: int | None = None) -> dict:
+                  jobs_requested: int | None = None, settings: dict | None = None) -> dict:
     """summary.json's content: each task's numbers (drawing its figures into `figures`), the spread over
-    seeds and the comparison with the original report, then the environment."""
+    seeds and, on MNIST under the assignment's protocol, the comparison with the original report; then
+    the environment."""
+    data = dataset_block(settings or MNIST_SETTINGS)
     summary = {}
     if "task1" in tasks:
         summary["task1"] = gradients["task1"]
     for name, task in (("task2", task2), ("task3", task3), ("task4", task4)):
         if name in tasks:
-            summary[name] = task(results, figures)
+            summary[name] = task(results, figures, data)
+    summary["dataset"] = data
     summary["seed_spread"] = seed_spread(results)
-    summary["against_original"] = against_original(results, summary["seed_spread"], rules)
+    # The original report's numbers are for MNIST under the assignment's protocol only.
+    original_setting = data["name"] == "mnist" and data["protocol"] == "assignment"
+    summary["against_original"] = (against_original(results, summary["seed_spread"], rules)
+                                   if original_setting else None)
     summary["environment"] = environment(
         tasks=tasks, seed=seed, dtype=dtype, jobs=jobs, max_epochs=max_epochs, results=results,
         gradient_seconds=gradients["wall_seconds"] if gradients else None,
-        wall_seconds=time.perf_counter() - started)
+        wall_seconds=time.perf_counter() - started, data=data)
     summary["environment"].update(
         rules=rules, **{f"rules_{key}": value for key, value in RULES[rules].items()},
         seeds=seeds, seeds_per_model=seed_counts(seeds), jobs_requested=jobs if jobs_requested is None else jobs_requested)
@@ -45,6 +56,32 @@ def build_summary(results: dict[str, Result], gradients: dict | None, figures: P
     return summary
 
 
+def dataset_block(settings: dict) -> dict:
+    """What the report says about its data: the dataset, its class names, task 2's pair, the protocol."""
+    source = dataset_source(settings["dataset"])
+    first, second = settings["classes"]
+    return {"name": source.name, "title": source.title, "class_names": list(source.class_names),
+            "class_word": source.class_word, "protocol": settings["protocol"], "train_size": settings["train_size"],
+            "n_training_images": source.files["train_labels"].shape[0],
+            "n_test_images": source.files["test_labels"].shape[0], "holdout_first_image": HOLDOUT_START,
+            "pair": {"classes": [first, second], "labels": [source.class_label(first), source.class_label(second)],
+                     "is_default": (first, second) == source.default_classes},
+            "published_logistic_test_accuracy": source.published_logistic_test_accuracy,
+            "published_baseline_source": source.published_baseline_source}
+
+
+def _pair_title(data: dict) -> str:
+    """'2s vs 3s' on MNIST; 'Shirt vs T-shirt/top' elsewhere."""
+    first, second = data["pair"]["classes"]
+    if data["class_word"] == "digit":
+        return f"{first}s vs {second}s"
+    return " vs ".join(data["pair"]["labels"])
+
+
+def _ten_title(data: dict) -> str:
+    return "10 digits" if data["class_word"] == "digit" else f"the 10 classes of {data['title']}"
+
+
 def _run(result: Result, **extra) -> dict:
     return {**result.summary, **extra}
 
@@ -53,7 +90,7 @@ def _stops(run: dict) -> dict:
     return {"early_stop_step": (run["early_stop"] or {}).get("step"), "best_step": run["best_step"]}
 
 
-def task2(results: dict[str, Result], figures: Path) -> dict:
+def task2(results: dict[str, Result], figures: Path, data: dict) -> dict:
     plain, shuffled = results["task2_logistic_no_shuffle"], results["task2_logistic_shuffle"]
     no_shuffle, shuffle = _run(plain), _run(shuffled)
     steps_per_epoch = no_shuffle["steps_per_epoch"]
@@ -61,45 +98,58 @@ def task2(results: dict[str, Result], figures: Path) -> dict:
     histories = {False: plain.history, True: shuffled.history}
     marks = {metric: {False: spikes[metric]["largest_no_shuffle"], True: spikes[metric]["largest_shuffle"]}
              for metric in ("train_loss", "val_accuracy")}
-    title = "logistic regression, 2s vs 3s"
+    title = f"logistic regression, {_pair_title(data)}"
+    legend = {} if data["name"] == "mnist" else {"legend_loc": "below"}  # noisier curves fill the plot
+    if data["name"] == "mnist":
+        ylim = {"loss": (0.0, 0.2), "accuracy": (0.93, 0.99)}  # the course report's zoom
+    else:
+        ylim = {"loss": loss_limits([plain.history.series(m)[1] for m in ("train_loss", "val_loss")]),
+                "accuracy": zoom_limits([h.history.series(m)[1] for h in (plain, shuffled)
+                                         for m in ("train_accuracy", "val_accuracy")], quantile=0.02)}
     paths = {
         "loss": save_figure(loss_figure(
-            plain.history, f"Task 2b: loss of {title}, no shuffling", ylim=(0.0, 0.2), **_stops(no_shuffle)),
+            plain.history, f"Task 2b: loss of {title}, no shuffling", ylim=ylim["loss"], **_stops(no_shuffle)),
             figures, "task2b_loss"),
         "accuracy": save_figure(accuracy_figure(
-            plain.history, f"Task 2c: accuracy of {title}, no shuffling", ylim=(0.93, 0.99),
-            **_stops(no_shuffle)), figures, "task2c_accuracy"),
+            plain.history, f"Task 2c: accuracy of {title}, no shuffling", ylim=ylim["accuracy"],
+            **_stops(no_shuffle), **legend), figures, "task2c_accuracy"),
         "shuffle_loss": save_figure(shuffle_loss_figure(
             histories, f"Task 2e: training loss without and with shuffling\n({title})",
-            steps_per_epoch=steps_per_epoch, ylim=(0.0, 0.2), spikes=marks["train_loss"]),
+            steps_per_epoch=steps_per_epoch, ylim=ylim["loss"], spikes=marks["train_loss"]),
             figures, "task2e_shuffle_loss"),
         "shuffle_accuracy": save_figure(shuffle_accuracy_figure(
             histories, f"Task 2e: validation accuracy without and with shuffling\n({title})",
-            ylim=(0.93, 0.99), spikes=marks["val_accuracy"]), figures, "task2e_shuffle_accuracy"),
+            ylim=ylim["accuracy"], spikes=marks["val_accuracy"], **legend), figures, "task2e_shuffle_accuracy"),
     }
-    return {"no_shuffle": no_shuffle, "shuffle": shuffle, "spikes": spikes,
+    return {"no_shuffle": no_shuffle, "shuffle": shuffle, "spikes": spikes, "ylim": ylim,
             "batch_loss_epoch_correlation": {
                 "no_shuffle": batch_loss_repeat(plain.history, steps_per_epoch),
                 "shuffle": batch_loss_repeat(shuffled.history, steps_per_epoch)},
             "figures": paths}
 
 
-def task3(results: dict[str, Result], figures: Path) -> dict:
+def task3(results: dict[str, Result], figures: Path, data: dict) -> dict:
     result = results["task3_softmax_lambda_0"]
     run = _run(result)
-    title = "softmax regression, 10 digits"
+    title = f"softmax regression, {_ten_title(data)}"
     accuracies = [result.history.series(name)[1] for name in ("train_accuracy", "val_accuracy")]
+    loss_ylim = (0.2, 0.6) if data["name"] == "mnist" else loss_limits(
+        [result.history.series(m)[1] for m in ("train_loss", "val_loss")])
     paths = {
         "loss": save_figure(loss_figure(
-            result.history, f"Task 3b: loss of {title}", ylim=(0.2, 0.6), **_stops(run)), figures, "task3b_loss"),
+            result.history, f"Task 3b: loss of {title}", ylim=loss_ylim, **_stops(run)), figures, "task3b_loss"),
         "accuracy": save_figure(accuracy_figure(
             result.history, f"Task 3c: accuracy of {title}", ylim=zoom_limits(accuracies),
             **_stops(run)), figures, "task3c_accuracy"),
     }
-    return {**run, "figures": paths}
+    pairs = confused_pairs(run["val_confusion"], data["class_names"], top=45) if "val_confusion" in run else []
+    pair = sorted(data["pair"]["classes"])
+    rank = next((i for i, p in enumerate(pairs) if p["classes"] == pair), None)
+    return {**run, "figures": paths, "loss_ylim": list(loss_ylim), "most_confused_pairs": pairs[:5],
+            "task2_pair_confusion": None if rank is None else {**pairs[rank], "rank": rank + 1, "of": len(pairs)}}
 
 
-def task4(results: dict[str, Result], figures: Path) -> dict:
+def task4(results: dict[str, Result], figures: Path, data: dict) -> dict:
     reference = results["task3_softmax_lambda_0"]
     runs = {l2: results[f"task4_softmax_lambda_{l2:g}"] for l2 in LAMBDAS}
     records = [_run(result, **{"lambda": l2}) for l2, result in runs.items()]
@@ -109,9 +159,11 @@ def task4(results: dict[str, Result], figures: Path) -> dict:
     paths = {
         "weights": save_figure(weights_figure(
             [("λ = 0 (no L2)", reference.weights), (f"λ = {max(LAMBDAS):g}", strongest.weights)],
-            f"Task 4b: softmax weights of each digit as 28x28 images (bias left out), "
+            f"Task 4b: softmax weights of each {'digit' if data['class_word'] == 'digit' else 'class'} as 28x28 "
+            "images (bias left out), "
             f"λ = 0 (top) and λ = {max(LAMBDAS):g} (bottom)\nred: positive weight, blue: negative; "
-            "one colour scale per row"), figures, "task4b_weights"),
+            "one colour scale per row", [_short(name, data) for name in data["class_names"]]),
+            figures, "task4b_weights"),
         "val_accuracy": save_figure(lambda_accuracy_figure(
             {l2: result.history for l2, result in sorted(runs.items())},
             "Task 4c: validation accuracy of softmax regression for four L2 strengths λ",
@@ -132,13 +184,26 @@ def task4(results: dict[str, Result], figures: Path) -> dict:
             "figures": paths}
 
 
-def environment(*, tasks, seed, dtype, jobs, max_epochs, results, gradient_seconds, wall_seconds) -> dict:
+def _short(name: str, data: dict) -> str:
+    return f"digit {name}" if data["class_word"] == "digit" else name
+
+
+def environment(*, tasks, seed, dtype, jobs, max_epochs, results, gradient_seconds, wall_seconds, data=None) -> dict:
     import matplotlib
     from threadpoolctl import threadpool_info
 
     blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture') or 'generic'})"
             for i in threadpool_info() if i.get("user_api") == "blas"]
     command = f"linclass reproduce --seed {seed} --dtype {dtype}"
+    data = data or dataset_block(MNIST_SETTINGS)
+    if data["name"] != "mnist":
+        command += f" --dataset {data['name']}"
+    if not data["pair"]["is_default"]:
+        command += " --classes " + " ".join(str(c) for c in data["pair"]["classes"])
+    if data["protocol"] != "assignment":
+        command += f" --protocol {data['protocol']}"
+    if data["train_size"] != 20000:
+        command += f" --train-size {data['train_size']}"
     if tuple(tasks) != TASKS:
         command += f" --only {','.join(tasks)}"
     if max_epochs is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .glance import anchor, contents, glance
 from .sections import environment, plural, protocol, task1
+from .sections_data import baseline_section, data_of, dataset_section
 from .sections_logistic import task2
 from .sections_original import against_original
 from .sections_softmax import task3, task4
@@ -21,11 +22,21 @@ from .sections_softmax import task3, task4
 TITLE = "Logistic and softmax regression on MNIST: TDT4265 assignment 1, reproduced"
 
 
+def title(summary: dict) -> str:
+    """The course report's title on MNIST; on another dataset or protocol, says which."""
+    data = data_of(summary)
+    if data["name"] == "mnist" and data["protocol"] == "assignment":
+        return TITLE
+    protocol = ", holdout protocol" if data["protocol"] == "holdout" else ""
+    return (f"Logistic and softmax regression on {data['title']}: the experiments of TDT4265 assignment 1"
+            f"{protocol}")
+
+
 def blocks(summary: dict) -> list[tuple]:
     """The whole report as blocks: ("h1"|"h2"|"h3"|"p"|"note", text), ("ul", items),
     ("table", header, rows, source), ("figure", path, caption)."""
     env = summary["environment"]
-    doc = [("h1", TITLE),
+    doc = [("h1", title(summary)),
            ("p", f"Written by `{env['command']}` (linclass {env['linclass']}) in {env['wall_seconds']:.1f} s. "
                  "Every number below is read from `summary.json` in this folder; each table names the keys it "
                  "comes from. Every training run is kept in `runs/<name>/` (its configuration, the loss of every "
@@ -39,11 +50,11 @@ def blocks(summary: dict) -> list[tuple]:
         names = [name.replace("task", "task ") for name in env["tasks"]]
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         doc.append(("note", f"This reproduction covers only {listed} (`--only {','.join(env['tasks'])}`)."))
-    body = glance(summary) + protocol(summary)
+    body = glance(summary) + dataset_section(summary) + protocol(summary)
     for name, section in (("task1", task1), ("task2", task2), ("task3", task3), ("task4", task4)):
         if name in summary:
             body += section(summary)
-    body += against_original(summary) + environment(summary)
+    body += baseline_section(summary) + against_original(summary) + environment(summary)
     return doc + [contents(body)] + body
 
 
@@ -157,6 +168,6 @@ def html(summary: dict, folder: Path) -> str:
             data = base64.b64encode((folder / path).read_bytes()).decode("ascii")
             body.append(f'<figure><img src="data:image/png;base64,{data}" alt="{html_lib.escape(caption)}">'
                         f"<figcaption>{_inline(caption)}</figcaption></figure>")
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html_lib.escape(TITLE)}</title>'
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html_lib.escape(title(summary))}</title>'
             f"<style>{_STYLE}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n")
 

@@ -6,9 +6,11 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-from .._validation import (check_bool, check_choice, check_int, check_non_negative_float, check_optional_baseline,
-                           check_optional_int, check_positive_float, validate_digits)
+from .._validation import (check_bool, check_choice, check_classes, check_count, check_int, check_non_negative_float,
+                           check_optional_baseline, check_optional_int, check_positive_float)
+from ..data import DATASETS
 from ..errors import LinclassError
+from ..preprocess import HOLDOUT_START, PROTOCOLS, TRAIN_SIZE_LIMITS, TRAIN_SIZE_WHY
 
 # The course report's settings for each model.
 MODEL_DEFAULTS = {
@@ -17,16 +19,23 @@ MODEL_DEFAULTS = {
 }
 VALIDATIONS_PER_EPOCH = 5  # the report validates every fifth of an epoch
 DTYPES = {"float64": np.float64, "float32": np.float32}
-# Field names before issue 8, as old config.json files (run folders, checkpoints, reproductions) hold them.
-RENAMED_FIELDS = {"l2": "l2_strength", "epochs": "max_epochs"}
+# Field names of old config.json files (run folders, checkpoints, reproductions): before issue 8
+# (l2, epochs) and before issue 13 (digits, n_train).
+RENAMED_FIELDS = {"l2": "l2_strength", "epochs": "max_epochs", "digits": "classes", "n_train": "train_size"}
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that determines a run; two equal configs on the same data give identical results."""
+    """Everything that determines a run; two equal configs on the same data give identical results.
+
+    classes: the two classes of the logistic model, target 1 then target 0 (default: the
+    dataset's pair, 2 and 3 for MNIST); None for softmax, which uses all ten. protocol and
+    train_size: see linclass.preprocess (train on the first train_size training images).
+    """
 
     model: str = "softmax"
-    digits: tuple[int, int] = (2, 3)
+    dataset: str = "mnist"
+    classes: tuple[int, int] | None = None
     learning_rate: float | None = None
     batch_size: int | None = None
     max_epochs: int | None = None
@@ -39,11 +48,17 @@ class RunConfig:
     restore_best_weights: bool = True  # False: keep the weights at the stop, as the original code did
     seed: int = 0
     dtype: str = "float64"
-    n_train: int = 20000
+    protocol: str = "assignment"
+    train_size: int = 20000
     n_val: int = 10000
     extra: dict = field(default_factory=dict, compare=False)
     # Set on the configs resolved() returns, so a config is checked once however many layers resolve it.
     _checked: bool = field(default=False, init=False, repr=False, compare=False)
+
+    @property
+    def digits(self) -> tuple[int, int] | None:
+        """The name of `classes` before Fashion-MNIST (the two digits on MNIST)."""
+        return self.classes
 
     def resolved(self) -> "RunConfig":
         """A copy with the model's defaults filled in and every field checked (LinclassError naming it)."""
@@ -51,11 +66,21 @@ class RunConfig:
             return self
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
         check_choice("model", self.model, MODEL_DEFAULTS)
+        source = DATASETS[check_choice("dataset", self.dataset, DATASETS)]
         for name, default in MODEL_DEFAULTS[self.model].items():
             if values[name] is None:
                 values[name] = default
+        protocol = check_choice("protocol", self.protocol, PROTOCOLS)
+        if self.model == "logistic":
+            classes = check_classes(source.default_classes if self.classes is None else self.classes,
+                                    source.class_names)
+        elif self.classes is not None:
+            raise LinclassError(f"classes chooses the two classes of the logistic model; the {self.model} model "
+                                f"uses all ten, so leave classes unset (got {self.classes!r}).")
+        else:
+            classes = None
         values.update(
-            digits=validate_digits(self.digits),
+            classes=classes,
             learning_rate=check_positive_float("learning_rate", values["learning_rate"]),
             batch_size=check_int("batch_size", values["batch_size"]),
             max_epochs=check_int("max_epochs", values["max_epochs"]),
@@ -67,8 +92,9 @@ class RunConfig:
             restore_best_weights=check_bool("restore_best_weights", self.restore_best_weights),
             seed=check_int("seed", self.seed, minimum=0),
             dtype=check_choice("dtype", self.dtype, DTYPES),
-            n_train=check_int("n_train", self.n_train),
-            n_val=check_int("n_val", self.n_val),
+            train_size=check_count("train_size", self.train_size, TRAIN_SIZE_LIMITS[protocol],
+                                   TRAIN_SIZE_WHY[protocol]),
+            n_val=check_count("n_val", self.n_val, 60000 - HOLDOUT_START if protocol == "holdout" else 10000),
         )
         if values["patience"] is None and values["early_stopping_baseline"] is not None:
             raise LinclassError("early_stopping_baseline needs early stopping; give a patience or drop the baseline.")
@@ -77,14 +103,18 @@ class RunConfig:
         return checked
 
     def to_json(self) -> dict:
+        """The config as config.json holds it; classes only where it applies (the logistic model)."""
         data = asdict(self)
-        data["digits"] = list(self.digits)
         del data["extra"], data["_checked"]
+        if self.classes is None:
+            del data["classes"]
+        else:
+            data["classes"] = list(self.classes)
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> "RunConfig":
-        """The config of a config.json, written now or before the renaming (l2, epochs)."""
+        """The config of a config.json, written now or before a renaming (l2, epochs, digits, n_train)."""
         values = {RENAMED_FIELDS.get(key, key): value for key, value in data.items()}
         known = {f.name for f in fields(cls) if f.init and f.name != "extra"}
         unknown = set(values) - known
@@ -92,6 +122,8 @@ class RunConfig:
             raise LinclassError(f"config has unknown keys {sorted(unknown)}; is it from another version?")
         if len(values) != len(data):
             raise LinclassError(f"config gives a field under its old and its new name ({sorted(data)}); keep one.")
-        if "digits" in values:
-            values["digits"] = tuple(values["digits"])
+        if values.get("model", "softmax") != "logistic" and "digits" in data:
+            del values["classes"]  # configs before issue 13 held digits (2, 3) for softmax too, unused
+        if values.get("classes") is not None:
+            values["classes"] = tuple(values["classes"])
         return cls(**values)

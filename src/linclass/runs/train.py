@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..data import Mnist
+from ..data import ImageDataset, dataset_source, load_dataset
 from ..errors import LinclassError
 from ..models import LinearClassifier, LogisticRegression, SoftmaxRegression
 from ..preprocess import Split, binary_split, ten_class_split
@@ -16,12 +16,29 @@ from ..training import METRIC_NAMES, Callback, EarlyStopping, Trainer
 from .config import DTYPES, VALIDATIONS_PER_EPOCH, RunConfig
 
 
-def make_split(config: RunConfig, mnist: Mnist) -> Split:
-    """The training/validation split this config asks for."""
-    dtype = DTYPES[config.dtype]
+def load_data(config: RunConfig, data_dir: str | None = None) -> ImageDataset:
+    """The dataset config was (or will be) trained on, found as linclass.data.load_dataset finds it."""
+    return load_dataset(config.dataset, data_dir)
+
+
+def make_split(config: RunConfig, data: ImageDataset) -> Split:
+    """The training/validation(/test) split this config asks for, on its dataset."""
+    if data.name != config.dataset:
+        raise LinclassError(f"this run was trained on {dataset_source(config.dataset).title}, not on "
+                            f"{dataset_source(data.name).title}; load {config.dataset} for it.")
+    dtype, sizes = DTYPES[config.dtype], {"n_train": config.train_size, "n_val": config.n_val}
     if config.model == "logistic":
-        return binary_split(mnist, config.digits, n_train=config.n_train, n_val=config.n_val, dtype=dtype)
-    return ten_class_split(mnist, n_train=config.n_train, n_val=config.n_val, dtype=dtype)
+        return binary_split(data, config.classes, **sizes, dtype=dtype, protocol=config.protocol)
+    return ten_class_split(data, **sizes, dtype=dtype, protocol=config.protocol)
+
+
+def held_out_metrics(model: LinearClassifier, split: Split) -> dict | None:
+    """The kept weights on the held-out test set, once training is over (None without one)."""
+    if split.X_test is None:
+        return None
+    logits = model.decision_function(split.X_test)
+    return {"test_loss": float(model.cross_entropy(logits, split.y_test)),
+            "test_accuracy": float(model.score(split.X_test, split.y_test)), "n_test_images": len(split.y_test)}
 
 
 def make_model(config: RunConfig) -> LinearClassifier:
