@@ -19,8 +19,10 @@ from .._validation import check_choice, check_int, check_optional_int, check_sub
 from ..errors import LinclassError
 from ..runs import DTYPES, RunConfig
 from ..training import stop_on_signals
+from ..data import load_dataset
 from .execute import load_finished, run_all
-from .plan import RULES, TASKS, effective_jobs, group_experiments, plan_experiments
+from .interactive import write_task4_widgets
+from .plan import LAMBDAS, RULES, TASKS, effective_jobs, group_experiments, plan_experiments
 from .summary import build_summary
 from .text import html, markdown
 
@@ -84,6 +86,8 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
         summary = build_summary(results, gradients, folder / "figures", tasks=tasks, seed=seed, dtype=dtype,
                                 jobs=n_jobs, max_epochs=max_epochs, started=started, rules=rules, seeds=seeds,
                                 jobs_requested=jobs, settings=settings)
+        if "task4" in summary and dataset == "mnist":  # the drawing widget is made for handwritten digits
+            summary["task4"]["figures"]["interactive"] = _task4_widgets(folder, results, data_dir)
         _write_report(folder, summary)
         for stale in runs_dir.glob(".checkpoint-*"):  # states of groups formed differently before a resume
             shutil.rmtree(stale, ignore_errors=True)
@@ -102,6 +106,15 @@ def _incomplete_settings(out: Path) -> dict:
     if status["state"] != "incomplete" or "settings" not in status:
         raise LinclassError(f"{out} is a complete reproduction; there is nothing to resume.")
     return status["settings"]
+
+
+def _task4_widgets(folder: Path, results: dict, data_dir: str | None) -> str:
+    """The lambda = 0 and strongest-lambda models as linked drawing widgets (figures/task4_interactive.html)."""
+    weights = {0.0: results["task3_softmax_lambda_0"].weights,
+               max(LAMBDAS): results[f"task4_softmax_lambda_{max(LAMBDAS):g}"].weights}
+    mnist = load_dataset("mnist", data_dir)
+    return write_task4_widgets(folder / "figures", weights, mnist.test_images, mnist.test_labels,
+                               [str(digit) for digit in range(10)])
 
 
 def _write_report(folder: Path, summary: dict) -> None:

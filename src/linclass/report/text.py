@@ -88,6 +88,8 @@ def markdown(summary: dict) -> str:
             _, path, caption = block
             svg = path[:-4] + ".svg"
             out.append(f"![{Path(path).stem}]({path})\n\n*Figure: {caption}* ([SVG]({svg}))")
+        elif kind == "widget":
+            out.append(f"> Interactive figure: {block[2]} Open report.html in a browser to use it.")
     return "\n\n".join(out) + "\n"
 
 
@@ -167,6 +169,10 @@ def html(summary: dict, folder: Path) -> str:
             _, path, caption = block
             data = base64.b64encode((folder / path).read_bytes()).decode("ascii")
             body.append(f'<figure><img src="data:image/png;base64,{data}" alt="{html_lib.escape(caption)}">'
+                        f"<figcaption>{_inline(caption)}</figcaption></figure>")
+        elif kind == "widget":  # an HTML fragment written beside the figures, with its own scripts
+            _, path, caption = block
+            body.append(f'<figure class="widget">{(folder / path).read_text(encoding="utf-8")}'
                         f"<figcaption>{_inline(caption)}</figcaption></figure>")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html_lib.escape(title(summary))}</title>'
             f"<style>{_STYLE}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n")

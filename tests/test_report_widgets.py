@@ -1,0 +1,58 @@
+"""Task 4's linked drawing widgets in report.html, in a real browser: one drawing, two models, each
+showing what Python's predict_proba gives for the same 28 x 28 input; nothing fetched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_export_browser import _stroke, browser  # noqa: F401  (the browser fixture)
+
+from linclass import preprocess
+from linclass.cli import main
+from linclass.prediction import load_run
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, mnist_dir):
+    out = tmp_path_factory.mktemp("widgets") / "out"
+    assert main(["reproduce", "--only", "task3,task4", "--max-epochs-override", "1", "--no-progress",
+                 "--data-dir", str(mnist_dir), "--out", str(out)]) == 0
+    return out
+
+
+def _widget_states(driver) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(input (1, 28, 28), probabilities shown (10,)) of each widget on the page."""
+    states = driver.execute_script(
+        "return window.linclass.widgets.map(w => ({input: w.input, probs: w.probabilities}));")
+    return [(np.array(s["input"], dtype=np.float64).reshape(1, 28, 28), np.array(s["probs"], dtype=np.float64))
+            for s in states]
+
+
+def test_one_drawing_is_judged_by_both_models(browser, report, mnist):  # noqa: F811
+    html = (report / "report.html").read_text()
+    assert "http://" not in html and "https://" not in html
+    assert "Open report.html in a browser" in (report / "report.md").read_text()
+    models = [load_run(report / "runs" / name)[1] for name in ("task3_softmax_lambda_0", "task4_softmax_lambda_1")]
+
+    browser.get((report / "report.html").as_uri())
+    assert browser.execute_script("return window.linclass.widgets.length") == 2
+    canvases = browser.find_elements("css selector", ".lc-pair .lc-canvas")
+    browser.execute_script("arguments[0].scrollIntoView()", canvases[0])
+    browser.find_elements("css selector", ".lc-pair .lc-clear")[0].click()
+    _stroke(browser, canvases[0], [(-70, -90), (-20, -92), (30, -90), (75, -88)])
+    _stroke(browser, canvases[0], [(75, -88), (50, -30), (25, 30), (5, 95)])
+    browser.execute_script("window.linclass.widgets[0].update()")
+
+    (first_input, first_probs), (second_input, second_probs) = _widget_states(browser)
+    np.testing.assert_array_equal(first_input, second_input)  # the drawing reached the other model
+    np.testing.assert_allclose(first_probs, models[0].predict_proba(preprocess(first_input))[0], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(second_probs, models[1].predict_proba(preprocess(first_input))[0], rtol=0, atol=1e-6)
+    assert not np.allclose(first_probs, second_probs)  # two different models
+
+    # A test image clicked in the second widget becomes the input of both, unchanged.
+    browser.find_elements("css selector", "#lc-lambda-1 .lc-sample")[3].click()
+    (first_input, _), (second_input, _) = _widget_states(browser)
+    expected = mnist.test_images[mnist.test_labels == 3][0]
+    np.testing.assert_array_equal(first_input[0], expected)
+    np.testing.assert_array_equal(second_input[0], expected)
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
