@@ -99,7 +99,7 @@ def test_writes_every_artefact(reduced_out):
     assert json.loads((reduced_out / "status.json").read_text())["state"] == "complete"
     stems = [stem for task in FIGURES.values() for stem in task]
     assert sorted(p.name for p in (reduced_out / "figures").iterdir()) == sorted(
-        f"{stem}.{ext}" for stem in stems for ext in ("png", "svg"))
+        [f"{stem}.{ext}" for stem in stems for ext in ("png", "svg")] + ["task4_interactive.html"])
     assert sorted(p.name for p in (reduced_out / "runs").iterdir()) == sorted(RUNS + SEED_RUNS)
     for name in RUNS + SEED_RUNS[:1]:
         config, model, metrics = load_run(reduced_out / "runs" / name)
