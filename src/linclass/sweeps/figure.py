@@ -10,6 +10,7 @@ import numpy as np
 from ..report.figures import save_figure
 
 FIGURE_STEM = "val_accuracy"
+COLOR_RANGE = 10.0  # percentage points of accuracy the colour scale spans at most
 
 
 def _value_label(value: float) -> str:
@@ -27,19 +28,23 @@ def accuracy_heatmap(found: list[dict], learning_rates, l2_strengths, best: dict
     values = np.vectorize(lambda cell: cell["val_accuracy_mean"] * 100)(means).reshape(means.shape)
     spreads = np.vectorize(lambda cell: cell["val_accuracy_spread"] * 100)(means).reshape(means.shape)
     n_rows, n_cols = values.shape
-    fig = Figure(figsize=(1.5 + 1.25 * n_cols, 2.3 + 0.72 * n_rows), layout="constrained")
+    fig = Figure(figsize=(max(6.4, 2.2 + 1.25 * n_cols), 2.4 + 0.72 * n_rows), layout="constrained")
     ax = fig.subplots()
-    image = ax.imshow(values, cmap="viridis", aspect="auto", origin="lower")
-    low, high = float(values.min()), float(values.max())
+    # The colours span the best COLOR_RANGE points: a diverging corner would otherwise squeeze every
+    # useful cell into one shade; cells below are drawn in the darkest colour (the colour bar says so).
+    high = float(values.max())
+    low = max(float(values.min()), high - COLOR_RANGE)
+    clipped = float(values.min()) < low
+    image = ax.imshow(values, cmap="viridis", aspect="auto", origin="lower", vmin=low, vmax=high)
     several = len(seeds) > 1
     for row in range(n_rows):
         for col in range(n_cols):
-            light = (values[row, col] - low) > 0.6 * (high - low) if high > low else True
-            color = "black" if light else "white"
+            light = (values[row, col] - low) > 0.55 * (high - low) if high > low else True
             text = f"{values[row, col]:.2f}%"
             if several:
                 text += f"\n±{spreads[row, col] / 2:.2f}"
-            ax.text(col, row, text, ha="center", va="center", color=color, fontsize=9.5, linespacing=1.3)
+            ax.text(col, row, text, ha="center", va="center", color="black" if light else "white", fontsize=9.5,
+                    linespacing=1.3)
     best_row = list(learning_rates).index(best["learning_rate"])
     best_col = list(l2_strengths).index(best["l2_strength"])
     ax.add_patch(Rectangle((best_col - 0.5, best_row - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=2.5))
@@ -47,11 +52,12 @@ def accuracy_heatmap(found: list[dict], learning_rates, l2_strengths, best: dict
     ax.set_yticks(range(n_rows), [_value_label(v) for v in learning_rates])
     ax.set_xlabel("L2 strength λ  (J = C + λ·Σw²)")
     ax.set_ylabel("learning rate")
-    seed_text = (f"mean of {len(seeds)} seeds ({', '.join(map(str, seeds))}) ± half the range (max − min)"
-                 if several else f"seed {seeds[0]}")
-    ax.set_title(f"{model}: {what} accuracy of the kept weights (%)\n{seed_text}; best framed in red",
-                 fontsize=10)
-    colorbar = fig.colorbar(image, ax=ax, shrink=0.9)
+    seed_text = (f"each cell: mean over seeds {', '.join(map(str, seeds))} ± half their range"
+                 if several else f"each cell: seed {seeds[0]}")
+    clip_text = f"\ncolours span the top {COLOR_RANGE:g} points; cells below {low:.1f}% are darkest" if clipped else ""
+    ax.set_title(f"{model} regression: {what} accuracy of the kept weights (%)\n{seed_text}; best cell framed in red"
+                 f"{clip_text}", fontsize=10)
+    colorbar = fig.colorbar(image, ax=ax, shrink=0.9, extend="min" if clipped else "neither")
     colorbar.set_label(f"mean {what} accuracy (%)")
     return fig
 
