@@ -91,6 +91,9 @@ def _base_config(args) -> RunConfig:
 
 
 def cmd_sweep(args) -> int:
+    if args.resume:
+        print(f"resuming the sweep in {args.out} with its saved settings (options other than --jobs, --data-dir "
+              "and --no-progress are ignored)", file=sys.stderr)
     grid = Grid(tuple(args.lr), tuple(args.l2), tuple(args.seeds))
     summary = sweep(args.out, _base_config(args), grid, jobs=args.jobs, force=args.force, data_dir=args.data_dir,
                     progress=args.progress, resume=args.resume)
