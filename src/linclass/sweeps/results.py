@@ -1,7 +1,7 @@
 """A sweep's results: one row per run, one cell per (learning rate, λ) over the seeds, and the best cell.
 
-Every metric is that of the kept weights: the best validation loss's under early stopping, else the
-weights after the last step. Test metrics exist only under a protocol that holds a test set out
+Every metric is that of the kept weights: the best validation loss's under early stopping (restoring
+the best weights, the default), else the weights after the last step. Test metrics exist only under a protocol that holds a test set out
 (their run folders have a "test" block); elsewhere they are empty.
 """
 
@@ -20,7 +20,8 @@ COLUMNS = ("name", "learning_rate", "l2_strength", "seed", "steps", "stop_step",
 def run_row(result) -> dict:
     """The row of one finished run (a report.execute.Result)."""
     config, summary = result.experiment.config, result.summary
-    kept = summary["final_weights"] if config.patience is None else summary["best"]
+    restored = config.patience is not None and config.restore_best_weights
+    kept = summary["best"] if restored else summary["final_weights"]
     kept, stop, test = kept or {}, summary["early_stop"] or {}, summary.get("test") or {}
     return {"name": result.experiment.name, "learning_rate": config.learning_rate,
             "l2_strength": config.l2_strength, "seed": config.seed, "steps": summary["steps"],
