@@ -104,6 +104,18 @@ def test_prints_the_best_cell_and_means_over_seeds(mnist_dir, tmp_path, capsys):
     assert len(summary["lock_step_groups"]) == 2  # one per seed: seeds change the batch order
 
 
+def test_holdout_sweep_reports_test_metrics(mnist_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_sweep(out, mnist_dir, "--protocol", "holdout", "--lr", "0.1", "--l2", "0,0.01", "--epochs", "1") == 0
+    printed = capsys.readouterr().out
+    summary = json.loads((out / "sweep.json").read_text())
+    assert summary["n_test_images"] == 10000 and summary["settings"]["base"]["protocol"] == "holdout"
+    for record in summary["runs"]:
+        test = json.loads((out / record["run_dir"] / "metrics.json").read_text())["test"]
+        assert record["test_accuracy"] == test["test_accuracy"] and record["test_loss"] == test["test_loss"]
+    assert f"held-out test accuracy {summary['best']['test_accuracy_mean']:.4f}" in printed
+
+
 def test_groups_share_a_batch_order_and_split_for_jobs():
     runs = plan_runs(RunConfig(model="softmax", max_epochs=1), Grid((0.01, 0.1), (0.0, 1.0), (0, 1)).checked())
     assert [len(group) for group in lock_step_groups(runs, 1)] == [4, 4]

@@ -7,7 +7,8 @@ import sys
 
 from ..runs import RunConfig
 from ..sweeps import Grid, sweep
-from .args import _int_in, _positive_int
+from .args import _digit, _positive_int, add_data_options, add_protocol_options
+from .train import _classes
 
 DEFAULT_SWEEP_DIR = "sweeps/latest"
 DEFAULT_LRS, DEFAULT_L2S, DEFAULT_SEEDS = "0.001,0.01,0.1", "0,0.001,0.01,0.1,1", "0"
@@ -41,19 +42,21 @@ def add_sweep_parser(commands) -> None:
         "course report's defaults for the model.")
     add = sweep_parser.add_argument
     add("--model", choices=("logistic", "softmax"), default="softmax",
-        help="logistic: digits 2 vs 3; softmax: all ten digits (default: softmax)")
+        help="logistic: two classes, target 1 for the first; softmax: all ten classes (default: softmax)")
+    pair = sweep_parser.add_mutually_exclusive_group()
+    pair.add_argument("--classes", nargs=2, metavar=("POSITIVE", "NEGATIVE"),
+                      help="the two classes of the logistic model, as numbers 0-9 or names (default: 2 3 on MNIST, "
+                      "Shirt T-shirt/top on Fashion-MNIST); logistic only")
+    pair.add_argument("--digits", nargs=2, type=_digit, metavar=("POSITIVE", "NEGATIVE"),
+                      help="MNIST's name for --classes (default: 2 3)")
     add("--lr", type=_number_list(float), default=_number_list(float)(DEFAULT_LRS), metavar="LIST",
         help=f"comma-separated learning rates, each > 0 (default: {DEFAULT_LRS})")
     add("--l2", type=_number_list(float), default=_number_list(float)(DEFAULT_L2S), metavar="LIST",
         help=f"comma-separated L2 strengths λ >= 0 in J = C + λ·sum(w^2) (default: {DEFAULT_L2S})")
     add("--seeds", type=_number_list(int), default=_number_list(int)(DEFAULT_SEEDS), metavar="LIST",
         help=f"comma-separated seeds of the shuffling, one run each per cell (default: {DEFAULT_SEEDS})")
-    add("--dataset", choices=("mnist",), default="mnist", help="the dataset to train on (default: mnist)")
-    add("--protocol", choices=("assignment",), default="assignment",
-        help="assignment: validate on the first 10,000 test images, as the course report does "
-        "(default: assignment)")
-    add("--train-size", type=_int_in(1, 60000, "an integer in 1-60000"), default=20000, metavar="N",
-        help="train on the first N training images (default: 20000)")
+    add_data_options(sweep_parser)
+    add_protocol_options(sweep_parser)
     add("--epochs", type=_positive_int, help="maximum number of epochs (default: 500 logistic, 50 softmax)")
     add("--batch-size", type=_positive_int, help="mini-batch size (default: 128)")
     add("--no-penalize-bias", dest="penalize_bias", action="store_false",
@@ -67,8 +70,6 @@ def add_sweep_parser(commands) -> None:
                           help="train all epochs and keep the final weights (default: early stopping on)")
     add("--dtype", choices=("float64", "float32"), default="float64",
         help="floating-point type of the features and weights (default: float64)")
-    add("--data-dir", help="folder with the four MNIST files (default: $LINCLASS_DATA_DIR, else the user cache, "
-        "else a verified download)")
     add("--out", default=DEFAULT_SWEEP_DIR, help=f"folder to write (default: {DEFAULT_SWEEP_DIR}); refused if it "
         "exists, see --force")
     add("--force", action="store_true", help="replace --out if it exists (default: refuse)")
@@ -85,9 +86,9 @@ def add_sweep_parser(commands) -> None:
 
 def _base_config(args) -> RunConfig:
     """The settings every run of the sweep shares; the grid sets learning_rate, l2_strength and seed."""
-    return RunConfig(model=args.model, batch_size=args.batch_size, max_epochs=args.epochs,
-                     penalize_bias=args.penalize_bias, shuffle=args.shuffle, patience=args.patience,
-                     dtype=args.dtype, n_train=args.train_size)
+    return RunConfig(model=args.model, dataset=args.dataset, classes=_classes(args), batch_size=args.batch_size,
+                     max_epochs=args.epochs, penalize_bias=args.penalize_bias, shuffle=args.shuffle,
+                     patience=args.patience, dtype=args.dtype, protocol=args.protocol, train_size=args.train_size)
 
 
 def cmd_sweep(args) -> int:
@@ -117,4 +118,4 @@ def best_line(summary: dict) -> str:
     if best["test_accuracy_mean"] is not None:
         return line + f"; held-out test accuracy {best['test_accuracy_mean']:.4f}, loss {best['test_loss_mean']:.4f}"
     return line + ("\nnote: no test set was held out, so this choice is fitted to the validation images "
-                   "(under --protocol assignment they are the MNIST test set)")
+                   "(under --protocol assignment they are the test set); --protocol holdout keeps one out")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import dataset_source
 from ..report.figures import save_figure
 
 FIGURE_STEM = "val_accuracy"
@@ -55,7 +56,7 @@ def accuracy_heatmap(found: list[dict], learning_rates, l2_strengths, best: dict
     seed_text = (f"each cell: mean over seeds {', '.join(map(str, seeds))} ± half their range"
                  if several else f"each cell: seed {seeds[0]}")
     clip_text = f"\ncolours span the top {COLOR_RANGE:g} points; cells below {low:.1f}% are darkest" if clipped else ""
-    ax.set_title(f"{model} regression: {what} accuracy of the kept weights (%)\n{seed_text}; best cell framed in red"
+    ax.set_title(f"{model}: {what} accuracy of the kept weights (%)\n{seed_text}; best cell framed in red"
                  f"{clip_text}", fontsize=10)
     colorbar = fig.colorbar(image, ax=ax, shrink=0.9, extend="min" if clipped else "neither")
     colorbar.set_label(f"mean {what} accuracy (%)")
@@ -66,5 +67,6 @@ def write_heatmap(folder: Path, summary: dict) -> list[str]:
     """Draw the heat map of a sweep's summary into folder/val_accuracy.{png,svg}; returns the PNG path."""
     grid, base = summary["settings"]["grid"], summary["settings"]["base"]
     fig = accuracy_heatmap(summary["cells"], grid["learning_rates"], grid["l2_strengths"], summary["best"],
-                           model=base["model"], seeds=grid["seeds"])
+                           model=f"{base['model']} regression on {dataset_source(base['dataset']).title}",
+                           seeds=grid["seeds"])
     return [save_figure(fig, folder, FIGURE_STEM)]
