@@ -1,10 +1,11 @@
 """linclass benchmark suite: prints one table and writes benchmarks/results/latest.json.
 
-    python -m benchmarks [--repeats N] [--quick] [--skip-peers] [--skip-reproduce]
-                               [--dtype float64|float32] [--out PATH]
+    python -m benchmarks [--repeats N] [--quick] [--skip-peers] [--skip-reproduce] [--skip-sweep]
+                               [--only sweep] [--dtype float64|float32] [--out PATH]
 
 Rows: the matrix-product floor of the ten-class workload, linclass softmax-50 against it, PyTorch
-and scikit-learn on the same data, `linclass reproduce` (wall time and peak RSS), and MNIST loading.
+and scikit-learn on the same data, `linclass reproduce` (wall time and peak RSS), MNIST loading, and
+`linclass sweep` against the same runs as separate `linclass train` commands.
 Every figure is a median over repeats; the in-process rows run interleaved, round by round, and
 each linclass run comes right after its own floor measurement, so drifting machine load hits both.
 """
@@ -23,6 +24,7 @@ import numpy as np
 
 from . import bench_procs as procs
 from . import bench_stats as stats
+from . import bench_sweep as sweep_row
 from . import bench_workloads as wl
 from .bench_summary import build_table, check_targets, summarize
 
@@ -74,6 +76,10 @@ def parse_args(argv):
                         "unless --out is given")
     parser.add_argument("--skip-peers", action="store_true", help="no PyTorch or scikit-learn rows")
     parser.add_argument("--skip-reproduce", action="store_true", help="no `linclass reproduce` rows")
+    parser.add_argument("--skip-sweep", action="store_true", help="no `linclass sweep` row")
+    parser.add_argument("--only", choices=("sweep",),
+                        help="measure only this row (sweep: `linclass sweep` 3 x 5 vs 15 `linclass train` runs; "
+                        "writes results/sweep.json unless --out is given)")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                         help="dtype of the floor, linclass and scikit-learn rows (default float64; "
                         "PyTorch is always float32)")
@@ -84,10 +90,11 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error(f"--repeats must be >= 1; got {args.repeats}")
+    args.repeats_given = args.repeats is not None
     args.repeats = args.repeats or (1 if args.quick else 3)
     args.cheap_repeats = 2 if args.quick and args.repeats == 1 else max(5, args.repeats)
     if args.out is None:
-        args.out = RESULTS / ("quick.json" if args.quick else "latest.json")
+        args.out = RESULTS / (f"{args.only}.json" if args.only else "quick.json" if args.quick else "latest.json")
     return args
 
 
@@ -271,9 +278,13 @@ def show(args) -> int:
     settings = results["settings"]
     args.dtype, args.repeats, args.cheap_repeats = settings["dtype"], settings["repeats"], settings["cheap_repeats"]
     args.skip_peers, args.skip_reproduce = settings["skip_peers"], settings["skip_reproduce"]
-    summary = summarize(args, results["raw"])
-    results["table"] = build_table(args, summary, results["raw"])
-    results["targets"] = check_targets(args, summary, results["raw"])
+    raw, only_sweep = results["raw"], settings.get("only") == "sweep"
+    summary = {} if only_sweep else summarize(args, raw)
+    rows = sweep_row.table_rows(sweep_row.summarize(raw))
+    results["table"] = (stats.render_table(rows, ("row", "median [min-max]", "vs separate runs", "", ""))
+                        if only_sweep else build_table(args, summary, raw, extra_rows=rows))
+    results["targets"] = ([] if only_sweep else check_targets(args, summary, raw)) + sweep_row.target(
+        sweep_row.summarize(raw))
     report(args, results)
     return 0
 
@@ -288,6 +299,7 @@ def main(argv=None) -> int:
     results = {"schema": 1, "date": stats.now_iso(), "quick": args.quick,
                "settings": {"dtype": args.dtype, "repeats": args.repeats, "cheap_repeats": args.cheap_repeats,
                             "skip_peers": args.skip_peers, "skip_reproduce": args.skip_reproduce,
+                            "skip_sweep": args.skip_sweep, "only": args.only,
                             "argv": sys.argv[1:]},
                "git": stats.git_info(HERE.parent), "machine": stats.machine_info(),
                "load_average_start": stats.load_average()}
@@ -296,6 +308,8 @@ def main(argv=None) -> int:
     data_dir = resolve_data_dir()
     results["data_dir"] = data_dir
     raw: dict = {}
+    if args.only == "sweep":
+        return _finish(args, results, _measure_sweep(args, raw), started)
     measure_data(args, data_dir, raw)
 
     mnist = linclass.load_mnist()
@@ -306,12 +320,30 @@ def main(argv=None) -> int:
     del split, mnist
     if not args.skip_reproduce:
         measure_reproduce(args, raw)
+    if not args.skip_sweep:
+        _measure_sweep(args, raw)
+    return _finish(args, results, raw, started)
 
-    summary = summarize(args, raw)
-    targets = check_targets(args, summary, raw)
-    table = build_table(args, summary, raw)
+
+def _measure_sweep(args, raw: dict) -> dict:
+    """The sweep row: one round unless --repeats says otherwise (each round takes minutes)."""
+    rounds = args.repeats if args.repeats_given else 1
+    raw["sweep_row"] = sweep_row.measure(rounds, attempt, log)
+    return raw
+
+
+def _finish(args, results: dict, raw: dict, started: float) -> int:
+    """Summarise, print the table and the targets, and write the results file."""
+    only_sweep = args.only == "sweep"
+    summary = {} if only_sweep else summarize(args, raw)
+    summary["sweep"] = sweep_row.summarize(raw)
+    targets = ([] if only_sweep else check_targets(args, summary, raw)) + sweep_row.target(summary["sweep"])
+    rows = sweep_row.table_rows(summary["sweep"])
+    table = (stats.render_table(rows, ("row", "median [min-max]", "vs separate runs", "", "")) if only_sweep
+             else build_table(args, summary, raw, extra_rows=rows))
     results.update({"load_average_end": stats.load_average(), "bench_seconds": time.perf_counter() - started,
-                    "summary": summary, "targets": targets, "notes": NOTES, "raw": raw, "table": table})
+                    "summary": summary, "targets": targets, "notes": NOTES + [sweep_row.__doc__.strip()], "raw": raw,
+                    "table": table})
     report(args, results)
     stats.write_json(args.out, results)
     print(f"\nfull results and method notes: {args.out}")

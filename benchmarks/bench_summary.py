@@ -165,7 +165,7 @@ def _to_target(row, unit_key=None, unit=""):
     return text
 
 
-def build_table(args, summary: dict, raw: dict) -> str:
+def build_table(args, summary: dict, raw: dict, extra_rows: list = ()) -> str:
     rows = []
     w = wl
     rows.append(f"ten-class workload ({args.dtype}): {w.N_TRAIN:,} x {w.N_FEATURES} train, {w.N_VAL:,} x "
@@ -241,6 +241,7 @@ def build_table(args, summary: dict, raw: dict) -> str:
             rows.append((label, stats.fmt_seconds(row["seconds"], 3), "", "", ""))
         elif row and row["errors"]:
             rows.append((label, "failed: " + row["errors"][0][:60], "", "", ""))
+    rows.extend(extra_rows)
     return stats.render_table(rows, ("row", "median [min-max]", "vs floor | peak RSS", "val acc", "to 91.5% val acc"))
 
 

@@ -204,12 +204,13 @@ def test_lock_step_sweep_matches_separate_runs_bit_for_bit(mnist):
     assert stops[1] is not None and stops[0] is None  # lambda 1 stops early, lambda 0 trains on: lanes diverge
 
 
-def test_train_many_refuses_runs_that_differ_in_more_than_l2(mnist):
+def test_train_many_refuses_runs_that_differ_in_more_than_learning_rate_and_l2(mnist):
     from linclass.runs import train_many
 
     split = make_split(RunConfig(model="softmax").resolved(), mnist)
-    with pytest.raises(LinclassError, match="differ only in l2"):
-        train_many([RunConfig(model="softmax", l2_strength=0.1), RunConfig(model="softmax", learning_rate=0.1)], split)
+    with pytest.raises(LinclassError, match="differ only in learning_rate, l2_strength"):
+        train_many([RunConfig(model="softmax", l2_strength=0.1, learning_rate=0.1), RunConfig(model="softmax", seed=1)],
+                   split)  # another seed is another batch order
 
 
 def test_thread_count_does_not_change_a_bit(mnist):

@@ -7,6 +7,7 @@ place only once complete, so a reader (or a crash) sees the old file, the new on
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -82,6 +83,15 @@ def read_json(path: str | os.PathLike):
     return json.loads(Path(path).read_text())
 
 
+def write_csv(path: str | os.PathLike, columns: list[str], rows: list[dict]) -> None:
+    """Write rows (dicts keyed by columns; None is an empty cell) as CSV with a header line, atomically."""
+    with atomic_file(path, "w") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({column: "" if row.get(column) is None else row[column] for column in columns}
+                         for row in rows)
+
+
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
     """Write one array as .npy atomically, creating the folder if needed."""
     path = Path(path)
@@ -107,13 +117,13 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 # ---------------------------------------------------------------- status.json
 # One schema for run folders (complete, or interrupted with a checkpoint) and reproductions:
-#   {"written_by": "linclass", "version": "0.1.0", "kind": "run" | "reproduction",
+#   {"written_by": "linclass", "version": "0.1.0", "kind": "run" | "reproduction" | "sweep",
 #    "state": "complete" | "incomplete", ...details}
 # details: a complete run has "steps"; an interrupted one "completed_steps" and "resume" (the command
-# that continues it); a reproduction has "settings" and, while incomplete, "resume".
+# that continues it); a reproduction or a sweep has "settings" and, while incomplete, "resume".
 STATUS_FILE = "status.json"
 WRITTEN_BY = "linclass"
-STATUS_KINDS = ("run", "reproduction")
+STATUS_KINDS = ("run", "reproduction", "sweep")
 STATUS_STATES = ("complete", "incomplete")
 
 

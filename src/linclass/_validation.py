@@ -192,3 +192,22 @@ def check_subset(name: str, values, choices) -> tuple:
     if not items or not items <= set(choices):
         raise LinclassError(f"{name} must be a non-empty subset of {', '.join(choices)}; got {values!r}.")
     return tuple(choice for choice in choices if choice in items)
+
+
+def check_grid(name: str, values, *, minimum: float, inclusive: bool, integer: bool = False) -> tuple:
+    """A sweep's list of values for one parameter: non-empty, numbers (integers if integer), each
+    >= minimum (> minimum unless inclusive), no value twice; returned as a tuple in the order given."""
+    if not isinstance(values, (list, tuple)) or not values:
+        raise LinclassError(f"{name} must be a non-empty list of numbers; got {values!r}.")
+    values = tuple(values)
+    for value in values:
+        if not is_number(value) or not math.isfinite(value) or (integer and not isinstance(value, (int, np.integer))):
+            kind = "integers" if integer else "finite numbers"
+            raise LinclassError(f"{name} must hold only {kind}; got {value!r}.")
+        if value < minimum or (value == minimum and not inclusive):
+            relation = ">=" if inclusive else ">"
+            raise LinclassError(f"{name} must hold numbers {relation} {minimum:g}; got {value!r}.")
+    repeated = sorted({value for value in values if values.count(value) > 1})
+    if repeated:
+        raise LinclassError(f"{name} must not repeat a value; got {repeated[0]!r} more than once in {list(values)}.")
+    return tuple(int(value) if integer else float(value) for value in values)

@@ -10,10 +10,12 @@ from .evaluate import add_evaluate_parser
 from .export import add_export_parser
 from .predict import add_predict_parser
 from .reproduce import add_reproduce_parser
+from .sweep import add_sweep_parser
 from .train import add_train_parser
 
 # Each subcommand's module adds its parser, whose defaults carry run=<the function that runs it>.
-SUBCOMMANDS = (add_train_parser, add_evaluate_parser, add_predict_parser, add_export_parser, add_reproduce_parser)
+SUBCOMMANDS = (add_train_parser, add_evaluate_parser, add_predict_parser, add_export_parser, add_reproduce_parser,
+               add_sweep_parser)
 
 
 def build_parser() -> argparse.ArgumentParser:

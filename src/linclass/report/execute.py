@@ -28,7 +28,8 @@ from ..runs import (RunConfig, held_out_metrics, load_data, load_run, make_split
 from ..runs.store import load_trainer_state, save_trainer_state
 from ..training import History, ProgressBar
 from .gradient_check import check_gradients, say
-from .plan import BLAS_THREADS, Experiment, effective_jobs, group_experiments
+from .plan import (BLAS_THREADS, MAX_TITLES, Experiment, checkpoint_name, effective_jobs, group_experiments,
+                   group_titles)
 
 
 @dataclass
@@ -68,16 +69,16 @@ def confusion(model, X: np.ndarray, y: np.ndarray, n_classes: int) -> list[list[
 def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | None = None, *,
               position: str = "", progress: bool = False, progress_bar: bool = False,
               stop_event=None, threads: int | None = None) -> list[Result] | None:
-    """Train experiments that differ only in L2 together (lock-step, one BLAS thread), and write
-    each one's run folder runs_dir/<name>/. Each result is bit-identical to training it alone.
+    """Train experiments that differ only in learning rate and L2 together (lock-step, one BLAS thread),
+    and write each one's run folder runs_dir/<name>/. Each result is bit-identical to training it alone.
 
     Returns None, writing nothing, when stop_event ends the training early."""
-    titles = ", ".join(e.title for e in experiments)
+    titles = group_titles(experiments)
     stop_event = stop_event if stop_event is not None else _worker_stop_event
     if stop_event is not None and stop_event.is_set():
         return None  # stopping: a group not yet started is left for --resume
     # An interrupted group leaves its trainer state here; a resumed reproduction continues from it.
-    saved_state = Path(runs_dir) / (".checkpoint-" + "+".join(e.name for e in experiments))
+    saved_state = Path(runs_dir) / checkpoint_name(experiments)
     resume_from = load_trainer_state(saved_state) if (saved_state / "checkpoint.json").is_file() else None
     say(progress, f"[{position}] {titles}: " + (f"resumed at step {resume_from['meta']['global_step']}"
                                                  if resume_from else "started"))
@@ -94,8 +95,9 @@ def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | Non
         return None
     results = [_finish(experiment, model, split, runs_dir, experiments) for experiment, model in zip(experiments, models)]
     shutil.rmtree(saved_state, ignore_errors=True)
-    say(progress, f"[{position}] done in {models[0].wall_seconds_:.1f} s: " + "; ".join(
-        f"{r.experiment.title}: {_ending(r)}" for r in results))
+    say(progress, f"[{position}] done in {models[0].wall_seconds_:.1f} s: " + (
+        "; ".join(f"{r.experiment.title}: {_ending(r)}" for r in results) if len(results) <= MAX_TITLES
+        else f"{sum(r.summary['early_stop'] is not None for r in results)} of {len(results)} stopped early"))
     return results
 
 
@@ -147,15 +149,16 @@ def _call(task: tuple) -> tuple:
 
 def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | None = None,
             gradient_check: bool = False, seed: int = 0, jobs: int = 1, progress: bool = True,
-            stop_event=None, dataset: str = "mnist", classes: tuple[int, int] | None = None
-            ) -> tuple[dict[str, Result], dict | None]:
+            stop_event=None, dataset: str = "mnist", classes: tuple[int, int] | None = None,
+            groups: list[list[Experiment]] | None = None) -> tuple[dict[str, Result], dict | None]:
     """Run the gradient check (if asked) and every experiment; ({name: Result}, task-1 record or None).
 
-    jobs > 1 runs them in that many worker processes; the results do not depend on jobs. When
-    stop_event is set, the runs in progress are dropped and only the finished ones are returned.
+    groups: the lock-step groups of the experiments (default: the report's, group_experiments). jobs > 1
+    runs them in that many worker processes; the results do not depend on jobs. When stop_event is
+    set, the runs in progress are dropped and only the finished ones are returned.
     """
     stop_event = stop_event if stop_event is not None else threading.Event()
-    groups = sorted(group_experiments(experiments, jobs), key=_longest_first)
+    groups = sorted(group_experiments(experiments, jobs) if groups is None else groups, key=_longest_first)
     total = len(groups) + int(gradient_check)
     jobs = effective_jobs(jobs, total)
     first = 1 + int(gradient_check)

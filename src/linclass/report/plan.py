@@ -3,6 +3,7 @@ into lock-step groups and shared out over worker processes."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, replace
 
@@ -19,6 +20,8 @@ RULES = {"linclass": {"early_stopping_baseline": None, "restore_best_weights": T
 # Seeds per shuffled experiment when --seeds is not given: a binary run costs well under a second,
 # a softmax lock-step group tens of seconds, so only task 2 gets a seed spread by default.
 DEFAULT_SEEDS = {"logistic": 20, "softmax": 1}
+MAX_TITLES = 5  # a group with more runs (a sweep's) is named by its size in progress lines
+MAX_NAME_CHARS = 150  # file names stay well below the usual limit of 255 bytes
 
 
 @dataclass(frozen=True)
@@ -99,3 +102,20 @@ def group_experiments(experiments: list[Experiment], jobs: int) -> list[list[Exp
 def effective_jobs(requested: int, n_experiments: int) -> int:
     """Worker processes to use: at most one per experiment and one per CPU core (BLAS uses one thread)."""
     return max(1, min(requested, n_experiments, os.cpu_count() or 1))
+
+
+def group_titles(experiments: list[Experiment]) -> str:
+    """The group's titles, or for a big group (a sweep's) its size, first and last."""
+    if len(experiments) <= MAX_TITLES:
+        return ", ".join(e.title for e in experiments)
+    return f"{len(experiments)} runs in lock-step ({experiments[0].title} ... {experiments[-1].title})"
+
+
+def checkpoint_name(experiments: list[Experiment]) -> str:
+    """The folder of a group's saved trainer state: its names joined, or, when that would make too long a
+    file name (a sweep's groups), the first name, the count and a digest of all names."""
+    joined = "+".join(e.name for e in experiments)
+    if len(joined) <= MAX_NAME_CHARS:
+        return ".checkpoint-" + joined
+    digest = hashlib.sha256(joined.encode()).hexdigest()[:12]
+    return f".checkpoint-{experiments[0].name}+{len(experiments) - 1}-more-{digest}"

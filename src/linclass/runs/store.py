@@ -81,8 +81,8 @@ def load_run(folder: str | os.PathLike):
     if not folder.is_dir():
         raise LinclassError(f"{folder} is not a folder; give the folder written by 'linclass train --out'.")
     status = read_status(folder)
-    if status is not None and status["kind"] == "reproduction":
-        raise LinclassError(f"{folder} is a reproduction, not a run; give one of its runs/<name>/ folders.")
+    if status is not None and status["kind"] in ("reproduction", "sweep"):
+        raise LinclassError(f"{folder} is a {status['kind']}, not a run; give one of its runs/<name>/ folders.")
     if run_state(folder) == "incomplete":
         raise LinclassError(f"{folder} is an interrupted run; finish it with 'linclass train --resume --out {folder}'.")
     missing = [name for name in RUN_FILES if not (folder / name).is_file()]

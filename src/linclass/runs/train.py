@@ -79,16 +79,19 @@ def train_many(configs: list[RunConfig], split: Split,
                stop_event=None, threads: int | None = None) -> list[LinearClassifier]:
     """Train fresh models as configs say on split, or continue interrupted ones (resume_from).
 
-    Runs that differ only in their L2 settings train in lock-step (Trainer.fit_many): they share
-    batches and products, and each model ends exactly as it would alone. When stop_event (see
+    Runs that differ only in their learning rate and L2 settings (so they share the batch order) train
+    in lock-step (Trainer.fit_many): they share batches and products, and each model ends exactly as it
+    would alone. When stop_event (see
     training.stop_on_signals) is set, training ends after the current step; the models then have
     interrupted_ = True and checkpoint_ (shared) for a later resume_from. Sets wall_seconds_ (shared).
     """
     configs = [config.resolved() for config in configs]
     base = configs[0]
     for config in configs[1:]:
-        if replace(config, l2_strength=base.l2_strength, penalize_bias=base.penalize_bias) != base:
-            raise LinclassError("train_many needs runs that differ only in l2_strength and penalize_bias.")
+        if replace(config, learning_rate=base.learning_rate, l2_strength=base.l2_strength,
+                   penalize_bias=base.penalize_bias) != base:
+            raise LinclassError("train_many needs runs that differ only in learning_rate, l2_strength and "
+                                "penalize_bias.")
     extra = callbacks_per_model if callbacks_per_model is not None else [[] for _ in configs]
     if len(extra) != len(configs):
         raise LinclassError(f"callbacks_per_model has {len(extra)} lists for {len(configs)} runs; give one per run.")
@@ -97,7 +100,7 @@ def train_many(configs: list[RunConfig], split: Split,
     started = time.perf_counter()
     trainer.fit_many(models, split.X_train, split.y_train, split.X_val, split.y_val,
                      callbacks_per_model=[make_callbacks(base, callbacks) for callbacks in extra],
-                     resume_from=resume_from)
+                     learning_rates=[config.learning_rate for config in configs], resume_from=resume_from)
     wall_seconds = time.perf_counter() - started
     checkpoint = trainer.checkpoint() if any(model.interrupted_ for model in models) else None
     for model in models:

@@ -19,12 +19,14 @@ class Workspace:
     residual: np.ndarray  # (B, K)
     grad: np.ndarray  # (D, K)
     step_callbacks: list  # the callbacks with an on_step_end of their own
+    which: str = ""  # names the model in a divergence message (lock-step only); built once, not every step
 
     @classmethod
     def for_state(cls, state, batch_size: int, n_features: int, n_outputs: int, dtype, shared: bool) -> "Workspace":
         return cls(np.empty((batch_size, n_outputs), dtype=dtype) if shared else None,
                    np.empty((batch_size, n_outputs), dtype=dtype), np.empty((n_features, n_outputs), dtype=dtype),
-                   [c for c in state.callbacks if type(c).on_step_end is not Callback.on_step_end])
+                   [c for c in state.callbacks if type(c).on_step_end is not Callback.on_step_end],
+                   f" ({state.model!r})" if shared else "")
 
 
 def take_step(state, work: Workspace, X_batch: np.ndarray, T_batch: np.ndarray, logits: np.ndarray,

@@ -197,8 +197,7 @@ class Trainer:
                     if shared:
                         np.copyto(work.logits, logits_all[:, bank.columns(position)])
                     state.history.train_loss_per_step[step] = take_step(
-                        state, work, X_batch, T_batch, work.logits if shared else logits_all, self.max_loss,
-                        f" ({state.model!r})" if shared else "")
+                        state, work, X_batch, T_batch, work.logits if shared else logits_all, self.max_loss, work.which)
                     for callback in work.step_callbacks:
                         callback.on_step_end(state, step)
                         _record_stops(active, step, callback)

@@ -1,0 +1,85 @@
+"""`linclass sweep`: train every (learning rate, λ, seed) of a grid in lock-step groups, then write
+sweep.json, sweep.csv, the heat map and each run's folder OUT/runs/<name>/ into one folder.
+
+The groups run through report.execute (worker processes, Ctrl-C, saved trainer states), exactly as
+the report's runs do; an interrupted sweep is completed in place by resume=True.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from .._io import atomic_dir, read_status, write_status
+from .._validation import check_int
+from ..errors import LinclassError
+from ..report.execute import load_finished, run_all
+from ..report.plan import effective_jobs
+from ..runs import RunConfig
+from ..training import stop_on_signals
+from .figure import write_heatmap
+from .grid import Grid, base_to_json, lock_step_groups, plan_runs
+from .results import build_summary, write_tables
+
+
+def sweep(out: str | Path, base: RunConfig, grid: Grid, *, jobs: int = 1, force: bool = False,
+          data_dir: str | None = None, progress: bool = True, resume: bool = False) -> dict | None:
+    """Train base with every learning rate x λ x seed of grid into OUT; returns the summary (sweep.json).
+
+    Returns None when SIGINT/SIGTERM stopped it: OUT then holds the finished runs and status.json
+    marks it incomplete; resume=True continues it with the settings it was started with (base and
+    grid are then ignored, jobs is not: it only says how many processes to use).
+    """
+    started = time.perf_counter()
+    out = Path(out)
+    check_int("jobs", jobs)
+    if resume:
+        settings = _incomplete_settings(out)
+        base, grid = RunConfig.from_json(settings["base"]), Grid.from_json(settings["grid"])
+    grid = grid.checked()
+    runs = plan_runs(base, grid)  # resolves (checks) every run's config
+    group_jobs = settings["group_jobs"] if resume else jobs
+    settings = {"base": base_to_json(runs[0].config), "grid": grid.to_json(), "group_jobs": group_jobs}
+    # The groups come from the whole plan, so a resumed sweep finds the saved state of its interrupted groups.
+    groups = lock_step_groups(runs, group_jobs)
+    target = contextlib.nullcontext(out) if resume else atomic_dir(out, force=force)
+    with target as folder, stop_on_signals() as stop_event:
+        runs_dir = folder / "runs"
+        finished = load_finished(runs_dir, runs) if resume else {}
+        remaining = [[run for run in group if run.name not in finished] for group in groups]
+        remaining = [group for group in remaining if group]
+        n_jobs = effective_jobs(jobs, len(remaining))
+        write_status(folder, "sweep", "incomplete", settings=settings, resume=f"linclass sweep --resume --out {out}")
+        if progress:
+            print(f"linclass sweep: {grid.size} runs ({len(grid.learning_rates)} learning rates x "
+                  f"{len(grid.l2_strengths)} λ x {len(grid.seeds)} seeds)"
+                  f"{f', {len(finished)} already finished' if finished else ''}, {len(remaining)} lock-step "
+                  f"group(s), {n_jobs} process(es), into {out}/", file=sys.stderr, flush=True)
+        results, _ = run_all([run for group in remaining for run in group], runs_dir, data_dir=data_dir,
+                             jobs=n_jobs, progress=progress, stop_event=stop_event, groups=remaining)
+        if stop_event.is_set() or sum(map(len, remaining)) > len(results):
+            return None
+        results = {run.name: finished.get(run.name) or results[run.name] for run in runs}
+        summary = build_summary(results, grid, settings, figures=[], jobs=n_jobs,
+                                groups=[[run.name for run in group] for group in groups],
+                                wall_seconds=time.perf_counter() - started)
+        summary["figures"] = write_heatmap(folder / "figures", summary)
+        summary["wall_seconds"] = time.perf_counter() - started
+        write_tables(folder, summary)
+        for stale in runs_dir.glob(".checkpoint-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        write_status(folder, "sweep", "complete", settings=settings)
+    return summary
+
+
+def _incomplete_settings(out: Path) -> dict:
+    status = read_status(out)
+    if status is None or status["kind"] != "sweep":
+        raise LinclassError(f"{out} is not an interrupted sweep (no readable status.json of a sweep); "
+                            "start one without --resume.")
+    if status["state"] != "incomplete" or "settings" not in status:
+        raise LinclassError(f"{out} is a complete sweep; there is nothing to resume.")
+    return status["settings"]
