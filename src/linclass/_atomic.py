@@ -81,13 +81,13 @@ def atomic_dir(path: str | os.PathLike, force: bool = False, *, protected=(), re
         recover(path)
         clean_stale(path.parent, path.name)
     except OSError as exc:
-        raise os_error("write to", path.parent, exc) from exc
+        raise os_error("write", path, exc) from exc
     check_destination(path, force, protected, replaceable)
     try:
         tmp = Path(stamped_dir(path))
         os.chmod(tmp, 0o777 & ~_umask())
     except OSError as exc:
-        raise os_error("write to", path.parent, exc) from exc
+        raise os_error("write", path, exc) from exc
     try:
         yield tmp
         _publish(tmp, path, force, replaceable)

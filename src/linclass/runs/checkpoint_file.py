@@ -53,6 +53,7 @@ def write_checkpoint(path: Path, checkpoint: dict, configs: list[RunConfig], nam
                            for name, array in arrays.items()}}
     manifest["digest"] = _digest(manifest)
     data = json.dumps(manifest, allow_nan=False).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(path) as handle:
         pack_npz(handle, arrays, {"manifest.json": data})
 
