@@ -42,8 +42,9 @@ def _die_with_parent(parent_pid: int, stop) -> threading.Event:
         while True:
             if os.getppid() != parent_pid:
                 os._exit(1)
-            if stop.wait(0.2):
+            if stop.value:
                 local_stop.set()
+            time.sleep(0.05)
 
     threading.Thread(target=watch, daemon=True).start()
     return local_stop
@@ -84,7 +85,8 @@ class Supervisor:
     def __init__(self, jobs: int, stop_event, grace_seconds: float = 20.0):
         self.context = get_context("spawn")  # workers start clean: no inherited BLAS or tqdm threads
         self.stop_event, self.grace_seconds = stop_event, grace_seconds
-        self.worker_stop = self.context.Event()
+        # A lock-free flag: a worker killed while holding a lock (an Event's) would block the parent forever.
+        self.worker_stop = self.context.RawValue("b", 0)
         self.workers = []
         for _ in range(jobs):
             parent_end, child_end = self.context.Pipe()
@@ -101,7 +103,7 @@ class Supervisor:
         try:
             while True:
                 if self.stop_event.is_set() or died:
-                    self.worker_stop.set()
+                    self.worker_stop.value = 1
                     queue.clear()
                     deadline = deadline or time.monotonic() + self.grace_seconds
                 self._hand_out(queue)
@@ -139,14 +141,14 @@ class Supervisor:
                 return "died"
             worker[2] = None
             if kind == "error":
-                self.worker_stop.set()
+                self.worker_stop.value = 1
                 raise result
             return name, result
         return None
 
     def close(self) -> None:
         """Stop every worker: a polite end of input, then SIGKILL for any still running."""
-        self.worker_stop.set()
+        self.worker_stop.value = 1
         for process, conn, _ in self.workers:
             try:
                 conn.send(None)
