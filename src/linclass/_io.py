@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import atomic_dir, atomic_file, check_destination, empty_only, os_error
+from ._npz import read_npz
 from ._version import __version__
 from .errors import LinclassError
 
-__all__ = ["atomic_dir", "atomic_file", "check_destination", "empty_only", "os_error", "read_json", "write_json",
+__all__ = ["atomic_dir", "atomic_file", "check_destination", "empty_only", "os_error", "read_npz", "read_json", "write_json",
            "save_npy", "save_npz", "file_sha256", "write_status", "read_status", "verify_files", "linclass_folder"]
 
 

@@ -1,5 +1,5 @@
 """A run folder on disk: config.json, history.json, weights.npz, metrics.json and status.json (see
-_status.write_status, which records the SHA-256 of each file), each written atomically; or, for an
+_io.write_status, which records the SHA-256 of each file), each written atomically; or, for an
 interrupted run, config.json, checkpoint.npz (checkpoint_file.py) and status.json.
 
 Everything read back is untrusted: status.json, then each file's SHA-256, then its schema (schema.py),
