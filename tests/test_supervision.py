@@ -46,7 +46,8 @@ def wait_until_training(process, groups: int = 1) -> list[str]:
     lines = []
     for line in process.stderr:
         lines.append(line)
-        if sum("started" in seen or "resumed at step" in seen for seen in lines) >= groups:
+        text = "".join(lines)  # two workers' lines may share one line of stderr
+        if text.count(": started") + text.count(": resumed at step") >= groups:
             return lines
     raise AssertionError("".join(lines))
 

@@ -9,6 +9,7 @@ LinclassError naming the file."""
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 from .._npz import Spec, read_npz
@@ -116,7 +117,8 @@ def load_run(folder: str | os.PathLike, *, reproduction: bool = False):
     if status is not None and status["kind"] in ("reproduction", "sweep"):
         raise LinclassError(f"{folder} is a {status['kind']}, not a run; give one of its runs/<name>/ folders.")
     if status is not None and status["state"] == "incomplete":
-        raise LinclassError(f"{folder} is an interrupted run; finish it with 'linclass train --resume --out {folder}'.")
+        raise LinclassError(f"{folder} is an interrupted run; finish it with "
+                            f"'linclass train --resume --out {shlex.quote(str(folder))}'.")
     missing = [name for name in RUN_FILES if not (folder / name).is_file()]
     if missing or status is None:
         raise LinclassError(f"{folder} is not a complete linclass run (missing "
