@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .._npz import Spec, read_npz
 from .._io import atomic_dir, linclass_folder, read_json, read_status, save_npz, verify_files, write_json, write_status
-from ..data import DATA_DIR_ENV, default_cache_dir
+from ..data import CACHE_DIR_ENV, DATA_DIR_ENV, FASHION_DIR_ENV, default_cache_dir
 from ..errors import LinclassError
 from .checkpoint_file import (CHECKPOINT_FILE, N_FEATURES, read_checkpoint, read_legacy_checkpoint,
                               write_checkpoint)
@@ -30,7 +30,8 @@ LEGACY_CHECKPOINT_FILES = ("config.json", "histories.json", "weights.npz", "chec
 def output_folder(out: str | os.PathLike, *, force: bool = False, data_dir=None, keep_on_interrupt: bool = False):
     """atomic_dir for a run folder or a reproduction: never at or above the current folder or a data
     folder; --force replaces only a folder linclass wrote (or an empty one), swapped in one step."""
-    protected = [data_dir, os.environ.get(DATA_DIR_ENV), os.environ.get("LINCLASS_CACHE_DIR") or default_cache_dir()]
+    protected = [data_dir, os.environ.get(DATA_DIR_ENV), os.environ.get(FASHION_DIR_ENV),
+                 os.environ.get(CACHE_DIR_ENV) or default_cache_dir()]
     return atomic_dir(_folder(out), force, protected=protected, replaceable=linclass_folder,
                       keep_on_interrupt=keep_on_interrupt)
 
