@@ -162,7 +162,7 @@ def verify_files(folder: str | os.PathLike, status: dict) -> None:
 # when it holds nothing else (temporary `.NAME.*` entries aside).
 OWN_ENTRIES = {"config.json", "history.json", "weights.npz", "metrics.json", "status.json", "histories.json",
                "checkpoint.json", "checkpoint.npz", "evaluation",
-               "summary.json", "report.md", "report.html", "figures", "runs"}
+               "summary.json", "report.md", "report.html", "figures", "runs", "sweep.json", "sweep.csv"}
 
 
 def linclass_folder(path: Path) -> str | None:
