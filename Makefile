@@ -48,12 +48,14 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
-# A long property-based run of the IDX reader and the models (tests/test_fuzz.py); `make test` runs
-# the same properties with a few hundred examples each. FUZZ_EXAMPLES=200000 make fuzz for longer.
+# A long property-based run of the IDX reader and the models (tests/test_fuzz.py) and of tampered run
+# folders, checkpoints and reproductions (tests/test_tamper.py); `make test` runs the same properties
+# with fewer examples. FUZZ_EXAMPLES=200000 TAMPER_EXAMPLES=5000 make fuzz for longer.
 FUZZ_EXAMPLES ?= 20000
+TAMPER_EXAMPLES ?= 500
 fuzz: $(STAMP)
-	LINCLASS_HYPOTHESIS_PROFILE=fuzz LINCLASS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
-		$(BIN)/python -m pytest -q tests/test_fuzz.py --hypothesis-show-statistics
+	LINCLASS_HYPOTHESIS_PROFILE=fuzz LINCLASS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LINCLASS_TAMPER_EXAMPLES=$(TAMPER_EXAMPLES) \
+		$(BIN)/python -m pytest -q tests/test_fuzz.py tests/test_tamper.py --hypothesis-show-statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

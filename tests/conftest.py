@@ -35,7 +35,8 @@ def find_fashion_dir() -> Path | None:
 
 # Whole modules that train full runs or whole reproductions on real MNIST; `make test-fast` leaves
 # them out (pytest -m "not slow"). Single slow tests elsewhere carry @pytest.mark.slow themselves.
-SLOW_MODULES = {"test_resume.py", "test_reproduce.py", "test_reproduce_datasets.py", "test_report_widgets.py"}
+SLOW_MODULES = {"test_resume.py", "test_reproduce.py", "test_reproduce_datasets.py", "test_report_widgets.py",
+                "test_supervision.py", "test_tamper.py"}
 
 
 def pytest_collection_modifyitems(config, items):

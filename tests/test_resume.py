@@ -61,8 +61,8 @@ def test_interrupt_then_resume_is_bit_identical(tmp_path, mnist_dir, uninterrupt
     assert "Traceback" not in err and f"linclass train --resume --out {out}" in err
     status = json.loads((out / "status.json").read_text())
     assert status["state"] == "incomplete" and status["completed_steps"] >= 1
-    with np.load(out / "weights.npz") as archive:
-        assert {"weights", "order"} <= set(archive.files)  # last step's weights (and the best, once validated)
+    with np.load(out / "checkpoint.npz") as archive:  # one file: trainer state, weights, best weights
+        assert {"weights", "order"} <= set(archive.files)
     assert main(["evaluate", str(out), "--data-dir", str(mnist_dir)]) == 2  # incomplete: refused
 
     assert main(["train", "--resume", "--out", str(out), "--data-dir", str(mnist_dir), "--no-progress"]) == 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import zipfile
 
 import numpy as np
 import pytest
@@ -22,11 +23,20 @@ OLD_NAMES = {"l2_strength": "l2", "max_epochs": "epochs"}
 
 
 def write_old_format(folder) -> None:
-    """Rewrite a folder as linclass wrote it before issue 8: old config names, status.json without marker."""
+    """Rewrite a folder as linclass wrote it before issue 8: old config names, status.json without marker
+    (nor the SHA-256s of issue 10), a checkpoint as three files side by side."""
+    for path in folder.rglob("checkpoint.npz"):
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+        with np.load(path) as archive:
+            np.savez(path.parent / "weights.npz", **{name: archive[name] for name in manifest["arrays"]})
+        (path.parent / "histories.json").write_text(json.dumps(manifest["histories"]))
+        (path.parent / "checkpoint.json").write_text(json.dumps(manifest["meta"]))
+        path.unlink()
     for path in folder.rglob("*.json"):
         data = json.loads(path.read_text())
         if path.name == "status.json":
-            data = {k: v for k, v in data.items() if k not in ("written_by", "version", "kind")}
+            data = {k: v for k, v in data.items() if k not in ("written_by", "version", "kind", "files")}
         elif path.name == "config.json":
             data = {OLD_NAMES.get(k, k): v for k, v in data.items()}
         elif path.name == "metrics.json" and "config" in data:

@@ -1,5 +1,6 @@
-"""The one home for writing files safely and reading them back: atomic files and folders, JSON, npz,
-and the status.json that marks a folder linclass wrote.
+"""The one home for writing files safely and reading them back: atomic files and folders (_atomic.py),
+JSON, npz (read back by _npz.py, entry by entry, each header checked before allocating), the SHA-256
+of files, and the status.json that marks a folder linclass wrote (and vouches for its files).
 
 Every file linclass writes goes to a temporary name beside its destination and is renamed into
 place only once complete, so a reader (or a crash) sees the old file, the new one, or none.
@@ -8,67 +9,20 @@ place only once complete, so a reader (or a crash) sees the old file, the new on
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
-import shutil
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from ._atomic import atomic_dir, atomic_file, check_destination, empty_only, os_error
+from ._npz import read_npz
 from ._version import __version__
 from .errors import LinclassError
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def atomic_file(path: str | os.PathLike, mode: str = "wb"):
-    """Open a temporary file beside path; rename it onto path only if the block succeeds."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        with os.fdopen(fd, mode) as handle:
-            yield handle
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def atomic_dir(path: str | os.PathLike, force: bool = False):
-    """Yield a temporary folder beside path; it becomes path only if the block succeeds.
-
-    An existing path is refused unless force, and then replaced only at the very end.
-    """
-    path = Path(path)
-    if path.exists() and not force:
-        raise LinclassError(f"{path} already exists; choose another --out or pass --force to replace it.")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
-        os.chmod(tmp, 0o777 & ~_umask())
-    except OSError as exc:
-        raise LinclassError(f"cannot write to {path.parent}: {exc.strerror}; choose a writable --out.") from exc
-    try:
-        yield tmp
-        if path.exists():
-            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
-            os.replace(path, old / "run")
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+__all__ = ["atomic_dir", "atomic_file", "check_destination", "empty_only", "os_error", "read_npz", "read_json", "write_json",
+           "save_npy", "save_npz", "file_sha256", "write_status", "read_status", "verify_files", "linclass_folder"]
 
 
 def write_json(path: str | os.PathLike, data) -> None:
@@ -78,9 +32,24 @@ def write_json(path: str | os.PathLike, data) -> None:
         handle.write("\n")
 
 
-def read_json(path: str | os.PathLike):
-    """The JSON value in path; OSError or ValueError when it cannot be read or parsed."""
-    return json.loads(Path(path).read_text())
+MAX_JSON_BYTES = 64 << 20  # the largest JSON linclass writes (five histories) is a few MB
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_json(path: str | os.PathLike, max_bytes: int = MAX_JSON_BYTES):
+    """The JSON value in path (no NaN/Infinity, at most max_bytes, checked before reading);
+    OSError when it cannot be read, ValueError (a LinclassError) naming path when it is not JSON."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise LinclassError(f"{path} is {size} bytes, more than the {max_bytes} a linclass JSON file can be.")
+    try:
+        return json.loads(path.read_bytes(), parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise LinclassError(f"{path} is not valid JSON ({type(exc).__name__}: {str(exc)[:80]}).") from None
 
 
 def write_csv(path: str | os.PathLike, columns: list[str], rows: list[dict]) -> None:
@@ -106,43 +75,57 @@ def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
         np.savez(handle, **arrays)
 
 
-def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """All arrays of an .npz archive (never unpickled); anything else (a .npy, garbage) raises ValueError."""
-    loaded = np.load(path, allow_pickle=False)
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise ValueError("not an .npz archive")
-    with loaded as archive:
-        return {name: archive[name] for name in archive.files}
+def file_sha256(path: str | os.PathLike, max_bytes: int) -> str:
+    """SHA-256 of a file read in chunks; LinclassError (before reading) when it is over max_bytes."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise LinclassError(f"{path} is {size} bytes, more than the {max_bytes} this file can be; it is not "
+                            "linclass's.")
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- status.json
 # One schema for run folders (complete, or interrupted with a checkpoint) and reproductions:
 #   {"written_by": "linclass", "version": "0.1.0", "kind": "run" | "reproduction" | "sweep",
-#    "state": "complete" | "incomplete", ...details}
+#    "state": "complete" | "incomplete", "files": {name: sha256}, ...details}
 # details: a complete run has "steps"; an interrupted one "completed_steps" and "resume" (the command
-# that continues it); a reproduction or a sweep has "settings" and, while incomplete, "resume".
+# that continues it); a reproduction or a sweep has "settings" and, while incomplete, "resume". "files"
+# holds the SHA-256 of each file of a run folder (verify_files checks them at load), absent before issue 10.
 STATUS_FILE = "status.json"
 WRITTEN_BY = "linclass"
 STATUS_KINDS = ("run", "reproduction", "sweep")
 STATUS_STATES = ("complete", "incomplete")
+_DETAIL_TYPES = {"version": str, "steps": int, "completed_steps": int, "resume": str, "settings": dict,
+                 "files": dict}
+MAX_FILE_BYTES = 1 << 30
 
 
-def write_status(folder: str | os.PathLike, kind: str, state: str, **details) -> None:
-    """Write folder/status.json (atomically) with the linclass marker, kind, state and details."""
+def write_status(folder: str | os.PathLike, kind: str, state: str, *, files=(), **details) -> None:
+    """Write folder/status.json (atomically) with the linclass marker, kind, state, the SHA-256 of
+    each of `files` (names in folder) and details."""
     if kind not in STATUS_KINDS or state not in STATUS_STATES:
-        raise ValueError(f"status kind must be in {STATUS_KINDS} and state in {STATUS_STATES}; got {kind!r}, {state!r}.")
-    write_json(Path(folder) / STATUS_FILE,
-               {"written_by": WRITTEN_BY, "version": __version__, "kind": kind, "state": state, **details})
+        raise LinclassError(f"status kind must be in {STATUS_KINDS} and state in {STATUS_STATES}; "
+                            f"got {kind!r}, {state!r}.")
+    folder = Path(folder)
+    digests = {"files": {name: file_sha256(folder / name, MAX_FILE_BYTES) for name in files}} if files else {}
+    write_json(folder / STATUS_FILE, {"written_by": WRITTEN_BY, "version": __version__, "kind": kind,
+                                      "state": state, **digests, **details})
 
 
 def read_status(folder: str | os.PathLike) -> dict | None:
-    """folder/status.json as a dict with "kind" and "state", or None when there is no readable one.
+    """folder/status.json as a dict with "kind" and "state", or None when there is no valid one.
 
     A file from before the marker (no "written_by") still reads: its kind is "reproduction" when it
     holds "settings", else "run"; "written_by" stays absent, so callers can tell the two apart.
+    Every known detail must have its type (steps >= 0, files {name: 64 hex digits}), else None.
     """
     try:
-        status = read_json(Path(folder) / STATUS_FILE)
+        status = read_json(Path(folder) / STATUS_FILE, max_bytes=1 << 20)
     except (OSError, ValueError):
         return None
     if not isinstance(status, dict) or status.get("state") not in STATUS_STATES:
@@ -151,4 +134,61 @@ def read_status(folder: str | os.PathLike) -> dict | None:
         status["kind"] = "reproduction" if "settings" in status else "run"
     elif status.get("written_by") != WRITTEN_BY or status.get("kind") not in STATUS_KINDS:
         return None
+    for key, kind in _DETAIL_TYPES.items():
+        value = status.get(key, kind())
+        if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < 0):
+            return None
+    files = status.get("files", {})
+    if not all(isinstance(name, str) and "/" not in name and isinstance(digest, str) and len(digest) == 64
+               for name, digest in files.items()):
+        return None
     return status
+
+
+def verify_files(folder: str | os.PathLike, status: dict) -> None:
+    """Check each file status.json lists against its SHA-256; LinclassError naming the first that differs."""
+    folder = Path(folder)
+    for name, expected in status.get("files", {}).items():
+        try:
+            found = file_sha256(folder / name, MAX_FILE_BYTES)
+        except OSError as exc:
+            raise LinclassError(f"cannot read {folder / name}: {exc.strerror}; the folder is incomplete.") from exc
+        if found != expected:
+            raise LinclassError(f"{folder / name} was changed after linclass wrote it (SHA-256 expected "
+                                f"{expected[:16]}..., found {found[:16]}...); it cannot be trusted: write it again.")
+
+
+# What linclass writes at the top of a run folder or a reproduction; --force replaces a folder only
+# when it holds nothing else (temporary `.NAME.*` entries aside).
+OWN_ENTRIES = {"config.json", "history.json", "weights.npz", "metrics.json", "status.json", "histories.json",
+               "checkpoint.json", "checkpoint.npz", "evaluation",
+               "summary.json", "report.md", "report.html", "figures", "runs", "sweep.json", "sweep.csv"}
+
+
+def linclass_folder(path: Path) -> str | None:
+    """None when --force may replace path (an empty folder, or one linclass wrote); else what is there.
+
+    A folder linclass wrote holds a status.json with the "written_by" marker. An older one, from
+    before the marker, counts only when it also looks like one: a readable status.json and nothing
+    but the names linclass writes."""
+    if path.is_symlink():
+        return "a symbolic link"
+    if not path.is_dir():
+        return "a file" if path.exists() else None
+    try:
+        names = sorted(entry.name for entry in os.scandir(path))
+    except OSError as exc:
+        return f"a folder that cannot be read ({exc.strerror})"
+    if not names:
+        return None
+    status = read_status(path)
+    if status is None:
+        return f"a folder that linclass did not write (no linclass status.json; it holds {_listing(names)})"
+    foreign = [name for name in names if name not in OWN_ENTRIES and not name.startswith(".")]
+    if foreign:
+        return f"a linclass folder holding files linclass did not write ({_listing(foreign)})"
+    return None
+
+
+def _listing(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from ..report import parse_tasks, reproduce
+from ..report import parse_tasks, reproduce, resume_command
 from .._validation import check_classes
 from ..data import dataset_source
 from ..report.plan import DEFAULT_SEEDS, RULES
@@ -55,7 +56,6 @@ def add_reproduce_parser(commands) -> None:
 
 
 def cmd_reproduce(args) -> int:
-
     classes = None if args.classes is None else check_classes(args.classes,
                                                               dataset_source(args.dataset).class_names)
     summary = reproduce(args.out, tasks=parse_tasks(args.only), seed=args.seed, dtype=args.dtype, jobs=args.jobs,
@@ -64,8 +64,8 @@ def cmd_reproduce(args) -> int:
                         seeds=args.seeds, dataset=args.dataset, protocol=args.protocol,
                         train_size=args.train_size, classes=classes)
     if summary is None:
-        print(f"linclass: interrupted; the finished runs are saved in {args.out}/ (marked incomplete). "
-              f"Resume with: linclass reproduce --resume --out {args.out}", file=sys.stderr)
+        print(f"linclass: interrupted; the finished runs and checkpoints are saved in {args.out}/ (marked "
+              f"incomplete). Resume with: {resume_command(Path(args.out), args.jobs, args.data_dir)}", file=sys.stderr)
         return 130
     print(f"report written to {args.out}/report.md and {args.out}/report.html "
           f"({summary['environment']['wall_seconds']:.1f} s); every number is in {args.out}/summary.json")

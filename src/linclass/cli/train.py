@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
-from .._io import atomic_dir
 from .._validation import check_classes
 from ..data import dataset_source
 from ..errors import LinclassError
-from ..runs import (RunConfig, held_out_metrics, load_checkpoint, load_data, make_split, save_checkpoint, save_run,
-                    summarize, train)
+from ..runs import (RunConfig, held_out_metrics, load_checkpoint, load_data, make_split, output_folder,
+                    save_checkpoint, save_run, summarize, train)
+from ..runs.checkpoint_file import check_order
 from ..training import ProgressBar, stop_on_signals
 from .args import _digit, _finite_float, _non_negative_int, _positive_int, add_data_options, add_protocol_options
 
@@ -103,26 +104,34 @@ def _classes(args) -> tuple[int, int] | None:
 
 
 def _resume_train(args) -> int:
-
     config, checkpoint = load_checkpoint(args.out)
     print(f"resuming {args.out} at step {checkpoint['meta']['global_step']} with its saved settings "
           "(other training options are ignored)", file=sys.stderr)
     return _train_into(args, config, resume_from=checkpoint, replace=True)
 
 
-def _train_into(args, config, resume_from, replace: bool = False) -> int:
+def resume_command(out: Path, data_dir) -> str:
+    """The command that resumes the run in out, as the shell takes it."""
+    command = f"linclass train --resume --out {shlex.quote(str(out))}"
+    return command + (f" --data-dir {shlex.quote(str(data_dir))}" if data_dir else "")
 
+
+def _train_into(args, config, resume_from, replace: bool = False) -> int:
     out = Path(args.out)
-    # From here on a first Ctrl-C or SIGTERM lets the current step finish and saves a checkpoint.
-    with atomic_dir(out, force=args.force or replace) as folder, stop_on_signals() as stop_event:
+    # From here on a first Ctrl-C or SIGTERM lets the current step finish and saves a checkpoint. The
+    # folder appears only at the end; if --out appeared meanwhile, the run is kept under another name.
+    with output_folder(out, force=args.force or replace, data_dir=args.data_dir) as folder, \
+            stop_on_signals() as stop_event:
         split = make_split(config, load_data(config, args.data_dir))
         held_out = f", {len(split.y_test)} test images held out until training ends" if split.y_test is not None else ""
+        if resume_from is not None:
+            check_order(resume_from, len(split.y_train), out / "checkpoint.npz")
         print(f"{config.model}: {split.description}; {len(split.y_train)} training, "
               f"{len(split.y_val)} validation images{held_out}", flush=True)
         callbacks = [ProgressBar(config.model)] if args.progress else []
         model = train(config, split, callbacks, resume_from=resume_from, stop_event=stop_event)
         if model.interrupted_:
-            resume = f"linclass train --resume --out {out}"
+            resume = resume_command(out, args.data_dir)
             save_checkpoint(folder, config, model.checkpoint_, resume)
         else:
             summary = summarize(model)

@@ -51,9 +51,17 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return parse_idx(decompress(data, path), source=str(path))
 
 
-def read_bytes(path: Path) -> bytes:
-    """The bytes of a file, or a LinclassError saying why it cannot be read."""
+MAX_RAW_BYTES = 1 << 30  # the largest MNIST-style file is 47 MB; a far larger one is checked by size first
+
+
+def read_bytes(path: Path, max_bytes: int = MAX_RAW_BYTES) -> bytes:
+    """The bytes of a file (refused by its size, before reading, when over max_bytes), or a
+    LinclassError saying why it cannot be read."""
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise LinclassError(f"{path} is {size / 1e9:.1f} GB, far larger than any MNIST file (at most "
+                                f"{max_bytes >> 20} MB); replace it with the original file.")
         return path.read_bytes()
     except OSError as exc:
         raise LinclassError(f"cannot read {path}: {exc.strerror}; check the path.") from exc

@@ -22,8 +22,17 @@ def write_evaluation(folder: str | os.PathLike, result: dict, X) -> list[str]:
     if folder.exists() and not (folder / "evaluation.json").is_file() and (
             not folder.is_dir() or any(folder.iterdir())):
         raise LinclassError(f"{folder} exists and does not hold an earlier evaluation; choose another --out.")
-    with atomic_dir(folder, force=True) as tmp:
+    with atomic_dir(folder, force=True, replaceable=_earlier_evaluation) as tmp:
         return _write_files(tmp, result, X)
+
+
+def _earlier_evaluation(folder: Path) -> str | None:
+    """None when folder is empty or holds only an earlier evaluation (what atomic_dir may replace)."""
+    if folder.is_symlink() or not folder.is_dir():
+        return "not a folder"
+    names = {path.name for path in folder.iterdir()}
+    ours = {"evaluation.json"} | {f"{stem}.{ext}" for stem in ("confusion_matrix", "mistakes") for ext in ("png", "svg")}
+    return None if not names or ("evaluation.json" in names and names <= ours) else "not an earlier evaluation"
 
 
 def _write_files(folder: Path, result: dict, X) -> list[str]:

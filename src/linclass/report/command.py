@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
+import shlex
 import sys
 import time
 from pathlib import Path
 
-from .._io import atomic_dir, atomic_file, read_status, write_json, write_status
+from .._io import atomic_file, read_status, write_json, write_status
+from .._rename import clean_stale
 from .._validation import check_choice, check_int, check_optional_int, check_subset
 from ..errors import LinclassError
-from ..runs import DTYPES, RunConfig
+from ..runs import DTYPES, RunConfig, output_folder
 from ..training import stop_on_signals
 from ..data import load_dataset
-from .execute import load_finished, run_all
+from .execute import load_finished, remove_checkpoint, run_all
 from .interactive import write_task4_widgets
 from .plan import LAMBDAS, RULES, TASKS, effective_jobs, group_experiments, plan_experiments
 from .summary import build_summary
 from .text import html, markdown
+from .workers import WorkerDied
 
 
 def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0, dtype: str = "float64",
@@ -39,16 +41,17 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
     and classes (task 2's pair, default the dataset's) are RunConfig's. max_epochs caps every run
     (a reduced configuration for tests). Returns the summary, or None
     when SIGINT/SIGTERM stopped it: OUT then holds the finished runs and status.json marks it
-    incomplete; resume=True continues it with the settings it was started with.
+    incomplete; resume=True continues it with the settings it was started with. A worker process that
+    dies ends it with a LinclassError, the folder also left incomplete and resumable.
     """
     started = time.perf_counter()
-    out = Path(out)
+    out = Path(out) if isinstance(out, (str, Path)) else out
+    if not isinstance(out, Path):
+        raise LinclassError(f"out must be a path; got {type(out).__name__}.")
     if resume:
-        settings = {**DEFAULT_SETTINGS, **_incomplete_settings(out)}  # older reproductions: MNIST, assignment
-        tasks, seed, dtype, max_epochs = tuple(settings["tasks"]), settings["seed"], settings["dtype"], settings["max_epochs"]
-        rules, seeds = settings.get("rules", "linclass"), settings.get("seeds")
-        dataset, protocol, train_size, classes = (settings[key] for key in ("dataset", "protocol", "train_size",
-                                                                            "classes"))
+        settings = _incomplete_settings(out)
+        tasks, seed, dtype, max_epochs, rules, seeds, dataset, protocol, train_size, classes = (
+            settings[key] for key in SETTINGS)
     tasks = _check_options(tasks, seed, dtype, jobs, max_epochs, rules, seeds)
     experiments = plan_experiments(tasks, seed=seed, dtype=dtype, max_epochs=max_epochs, rules=rules, seeds=seeds,
                                    dataset=dataset, protocol=protocol, train_size=train_size, classes=classes)
@@ -57,55 +60,111 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
     settings = {"tasks": list(tasks), "seed": seed, "dtype": dtype, "max_epochs": max_epochs, "rules": rules,
                 "seeds": seeds, "dataset": dataset, "protocol": protocol, "train_size": train_size,
                 "classes": list(classes)}
-    # A fresh reproduction appears atomically; a resumed one is completed in place, file by file.
-    target = contextlib.nullcontext(out) if resume else atomic_dir(out, force=force)
-    with target as folder, stop_on_signals() as stop_event:
-        runs_dir = folder / "runs"
-        finished = load_finished(runs_dir, experiments) if resume else {}
-        remaining = [e for e in experiments if e.name not in finished]
-        n_jobs = effective_jobs(jobs, len(group_experiments(remaining, jobs)) + ("task1" in tasks))
-        write_status(folder, "reproduction", "incomplete", settings=settings,
-                     resume=f"linclass reproduce --resume --out {out}")
-        if n_jobs < jobs:
-            why = ("one process per CPU core of this machine: more would only share the cores"
-                   if n_jobs == (os.cpu_count() or 1) else "one process per group of runs to train")
-            print(f"linclass reproduce: --jobs {jobs} capped at {n_jobs}, {why}", file=sys.stderr, flush=True)
-        if progress:
-            print(f"linclass reproduce: {', '.join(tasks)}: {_count(len(remaining), 'training run')}"
-                  f"{f' ({len(finished)} already finished)' if finished else ''}"
-                  f"{' and the gradient check' if 'task1' in tasks else ''}, {_count(n_jobs, 'process', 'es')}, "
-                  f"into {out}/", file=sys.stderr, flush=True)
-        results, gradients = run_all(remaining, runs_dir, data_dir=data_dir, seed=seed, jobs=n_jobs,
-                                     gradient_check="task1" in tasks, progress=progress, stop_event=stop_event,
-                                     dataset=dataset, classes=classes)
-        if stop_event.is_set() or len(results) < len(remaining):
-            return None
-        results = {e.name: (finished.get(e.name) or results[e.name]) for e in experiments}
-        if progress:
-            print("writing figures and the report", file=sys.stderr, flush=True)
-        summary = build_summary(results, gradients, folder / "figures", tasks=tasks, seed=seed, dtype=dtype,
-                                jobs=n_jobs, max_epochs=max_epochs, started=started, rules=rules, seeds=seeds,
-                                jobs_requested=jobs, settings=settings)
-        if "task4" in summary and dataset == "mnist":  # the drawing widget is made for handwritten digits
-            summary["task4"]["figures"]["interactive"] = _task4_widgets(folder, results, data_dir)
-        _write_report(folder, summary)
-        for stale in runs_dir.glob(".checkpoint-*"):  # states of groups formed differently before a resume
-            shutil.rmtree(stale, ignore_errors=True)
-        write_status(folder, "reproduction", "complete", settings=settings)
+    hint = resume_command(out, jobs, data_dir)
+    # A fresh reproduction appears atomically (and, interrupted even twice, as an incomplete folder);
+    # a resumed one is completed in place, file by file, after removing what dead processes left.
+    if resume:
+        for folder in (out, out / "runs"):
+            clean_stale(folder)
+    target = (contextlib.nullcontext(out) if resume
+              else output_folder(out, force=force, data_dir=data_dir, keep_on_interrupt=True))
+    died = None
+    try:
+        with target as folder, stop_on_signals() as stop_event:
+            summary, died = _run(out, folder, experiments, settings, hint, jobs=jobs, data_dir=data_dir,
+                                 progress=progress, started=started, stop_event=stop_event, resume=resume)
+    except KeyboardInterrupt:
+        if _incomplete_status(out) is None:
+            raise  # nothing resumable was written
+        return None
+    if died is not None:
+        raise LinclassError(f"{died}; the finished runs and checkpoints are kept in {out}/. Resume with: {hint}")
     return summary
 
 
-DEFAULT_SETTINGS = {"dataset": "mnist", "protocol": "assignment", "train_size": 20000, "classes": None}
+def resume_command(out: Path, jobs: int, data_dir) -> str:
+    """The command that resumes a reproduction into out, as the shell takes it."""
+    command = f"linclass reproduce --resume --out {shlex.quote(str(out))} --jobs {jobs}"
+    return command + (f" --data-dir {shlex.quote(str(data_dir))}" if data_dir else "")
+
+
+def _run(out: Path, folder: Path, experiments, settings, hint, *, jobs, data_dir, progress, started,
+         stop_event, resume) -> tuple[dict | None, WorkerDied | None]:
+    """Train what is not finished yet into folder, then write the report; (summary or None, WorkerDied or None)."""
+    tasks, seed, dtype, max_epochs, rules, seeds, dataset = (settings[key] for key in SETTINGS[:7])
+    tasks, classes = tuple(tasks), tuple(settings["classes"])
+    runs_dir = folder / "runs"
+    finished = load_finished(runs_dir, experiments) if resume else {}
+    remaining = [e for e in experiments if e.name not in finished]
+    n_jobs = effective_jobs(jobs, len(group_experiments(remaining, jobs)) + ("task1" in tasks))
+    write_status(folder, "reproduction", "incomplete", settings=settings, resume=hint)
+    if n_jobs < jobs:
+        why = ("one process per CPU core of this machine: more would only share the cores"
+               if n_jobs == (os.cpu_count() or 1) else "one process per group of runs to train")
+        print(f"linclass reproduce: --jobs {jobs} capped at {n_jobs}, {why}", file=sys.stderr, flush=True)
+    if progress:
+        print(f"linclass reproduce: {', '.join(tasks)}: {_count(len(remaining), 'training run')}"
+              f"{f' ({len(finished)} already finished)' if finished else ''}"
+              f"{' and the gradient check' if 'task1' in tasks else ''}, {_count(n_jobs, 'process', 'es')}, "
+              f"into {out}/", file=sys.stderr, flush=True)
+    try:
+        results, gradients = run_all(remaining, runs_dir, data_dir=data_dir, seed=seed, jobs=n_jobs,
+                                     gradient_check="task1" in tasks, progress=progress, stop_event=stop_event,
+                                     dataset=dataset, classes=classes)
+    except WorkerDied as exc:
+        return None, exc
+    if stop_event.is_set() or len(results) < len(remaining):
+        return None, None
+    results = {e.name: (finished.get(e.name) or results[e.name]) for e in experiments}
+    if progress:
+        print("writing figures and the report", file=sys.stderr, flush=True)
+    summary = build_summary(results, gradients, folder / "figures", tasks=tasks, seed=seed, dtype=dtype,
+                            jobs=n_jobs, max_epochs=max_epochs, started=started, rules=rules, seeds=seeds,
+                            jobs_requested=jobs, settings=settings)
+    if "task4" in summary and dataset == "mnist":  # the drawing widget is made for handwritten digits
+        summary["task4"]["figures"]["interactive"] = _task4_widgets(folder, results, data_dir)
+    _write_report(folder, summary)
+    for stale in runs_dir.glob(".checkpoint-*"):  # states of runs that are finished now
+        remove_checkpoint(stale)
+    write_status(folder, "reproduction", "complete", settings=settings)
+    return summary, None
+
+
+def _incomplete_status(out: Path) -> dict | None:
+    status = read_status(out)
+    if status is None or status["kind"] != "reproduction" or status["state"] != "incomplete":
+        return None
+    return status
+
+
+SETTINGS = ("tasks", "seed", "dtype", "max_epochs", "rules", "seeds", "dataset", "protocol", "train_size", "classes")
+DEFAULT_SETTINGS = {"rules": "linclass", "seeds": None, "dataset": "mnist", "protocol": "assignment",
+                    "train_size": 20000, "classes": None}  # what a reproduction from before them used
 
 
 def _incomplete_settings(out: Path) -> dict:
+    """The settings of the interrupted reproduction in out, each checked (status.json is untrusted)."""
     status = read_status(out)
     if status is None or status["kind"] != "reproduction":
         raise LinclassError(f"{out} is not an interrupted reproduction (no readable status.json); "
                             "start one without --resume.")
     if status["state"] != "incomplete" or "settings" not in status:
         raise LinclassError(f"{out} is a complete reproduction; there is nothing to resume.")
-    return status["settings"]
+    try:
+        settings = {**DEFAULT_SETTINGS, **status["settings"]}
+        if not isinstance(settings["tasks"], list) or not all(isinstance(task, str) for task in settings["tasks"]):
+            raise TypeError("tasks must be a list of names")
+        settings["tasks"] = tuple(settings["tasks"])
+        _check_options(*(settings[key] for key in ("tasks", "seed", "dtype")), 1,
+                       *(settings[key] for key in ("max_epochs", "rules", "seeds")))
+        classes = settings["classes"]
+        settings["classes"] = None if classes is None else tuple(classes)
+        RunConfig(model="logistic", dataset=settings["dataset"], classes=settings["classes"],
+                  protocol=settings["protocol"], train_size=settings["train_size"]).resolved()
+        return settings
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LinclassError(f"{out / 'status.json'} is damaged or was edited (settings: {exc}); "
+                            "start the reproduction again without --resume.") from None
 
 
 def _task4_widgets(folder: Path, results: dict, data_dir: str | None) -> str:

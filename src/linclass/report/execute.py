@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import sys
 import threading
-import time
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +22,13 @@ from ..errors import LinclassError
 from ..preprocess import Split
 from ..runs import (RunConfig, held_out_metrics, load_data, load_run, make_split, run_state, save_run, summarize,
                     train_many)
+from ..runs.checkpoint_file import check_order, checkpoint_members
 from ..runs.store import load_trainer_state, save_trainer_state
 from ..training import History, ProgressBar
 from .gradient_check import check_gradients, say
 from .plan import (BLAS_THREADS, MAX_TITLES, Experiment, checkpoint_name, effective_jobs, group_experiments,
                    group_titles)
+from .workers import Supervisor
 
 
 @dataclass
@@ -74,27 +73,32 @@ def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | Non
 
     Returns None, writing nothing, when stop_event ends the training early."""
     titles = group_titles(experiments)
-    stop_event = stop_event if stop_event is not None else _worker_stop_event
     if stop_event is not None and stop_event.is_set():
         return None  # stopping: a group not yet started is left for --resume
-    # An interrupted group leaves its trainer state here; a resumed reproduction continues from it.
-    saved_state = Path(runs_dir) / checkpoint_name(experiments)
-    resume_from = load_trainer_state(saved_state) if (saved_state / "checkpoint.json").is_file() else None
+    # An interrupted group leaves its trainer state in one file naming its runs; --resume continues it.
+    configs, names = [e.config for e in experiments], [e.name for e in experiments]
+    saved_state = checkpoint_path(runs_dir, experiments)
+    legacy = saved_state.with_suffix("")
+    resume_from = (load_trainer_state(saved_state, configs) if saved_state.is_file()
+                   else load_trainer_state(legacy, configs) if (legacy / "checkpoint.json").is_file() else None)
     say(progress, f"[{position}] {titles}: " + (f"resumed at step {resume_from['meta']['global_step']}"
                                                  if resume_from else "started"))
     with threadpool_limits(limits=BLAS_THREADS):
         split = _split_for(experiments[0].config, data_dir)
+        if resume_from is not None:
+            check_order(resume_from, len(split.y_train), saved_state)
         bars = [[ProgressBar(experiments[0].title if len(experiments) == 1
                              else f"{len(experiments)} runs in lock-step")]] if progress_bar else [[]]
         models = train_many([e.config for e in experiments], split, resume_from=resume_from, stop_event=stop_event,
                             callbacks_per_model=bars + [[] for _ in experiments[1:]], threads=threads)
     if models[0].checkpoint_ is not None:
-        save_trainer_state(saved_state, models[0].checkpoint_)
+        save_trainer_state(saved_state, models[0].checkpoint_, configs, names)
         say(progress, f"[{position}] interrupted at step {models[0].checkpoint_['meta']['global_step']}; "
                        "saved for --resume")
         return None
     results = [_finish(experiment, model, split, runs_dir, experiments) for experiment, model in zip(experiments, models)]
-    shutil.rmtree(saved_state, ignore_errors=True)
+    remove_checkpoint(saved_state)
+    remove_checkpoint(legacy)
     say(progress, f"[{position}] done in {models[0].wall_seconds_:.1f} s: " + (
         "; ".join(f"{r.experiment.title}: {_ending(r)}" for r in results) if len(results) <= MAX_TITLES
         else f"{sum(r.summary['early_stop'] is not None for r in results)} of {len(results)} stopped early"))
@@ -141,12 +145,6 @@ def _longest_first(group: list[Experiment]) -> tuple:
     return group[0].config.model != "softmax", -len(group)
 
 
-def _call(task: tuple) -> tuple:
-    """(name, function(*args, **kwargs)) for a worker process."""
-    name, function, args, kwargs = task
-    return name, function(*args, **kwargs)
-
-
 def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | None = None,
             gradient_check: bool = False, seed: int = 0, jobs: int = 1, progress: bool = True,
             stop_event=None, dataset: str = "mnist", classes: tuple[int, int] | None = None,
@@ -158,7 +156,11 @@ def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | No
     set, the runs in progress are dropped and only the finished ones are returned.
     """
     stop_event = stop_event if stop_event is not None else threading.Event()
-    groups = sorted(group_experiments(experiments, jobs) if groups is None else groups, key=_longest_first)
+    if groups is None:  # the groups saved by an interrupted run as they were, the others as jobs says
+        saved = saved_groups(runs_dir, experiments)
+        rest = [e for e in experiments if not any(e in group for group in saved)]
+        groups = saved + group_experiments(rest, jobs)
+    groups = sorted(groups, key=_longest_first)
     total = len(groups) + int(gradient_check)
     jobs = effective_jobs(jobs, total)
     first = 1 + int(gradient_check)
@@ -177,46 +179,39 @@ def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | No
                 kwargs = {**kwargs, "stop_event": stop_event} if name else kwargs
                 yield name, function(*args, **kwargs)
         return _collect(outputs(), experiments)
-    # spawn, not fork: workers start clean (no inherited BLAS or tqdm threads) on every platform.
-    # Workers ignore Ctrl-C; this process hears it and passes it on through a shared event, so
-    # each worker ends its current step and saves its state; leaving the block ends the workers.
-    context = get_context("spawn")
-    worker_stop = context.Event()
-    with context.Pool(jobs, initializer=_init_worker, initargs=(worker_stop,)) as pool:
-        pending = pool.imap_unordered(_call, tasks)
-        n_groups = sum(1 for name, *_ in tasks if name is not None)
-        return _collect(_until_stopped(pending, len(tasks), n_groups, stop_event, worker_stop), experiments)
+    # Workers hear Ctrl-C and SIGTERM themselves (each saves its state); this process also passes its
+    # own stop request on. A worker that dies ends the run with WorkerDied once the others have saved.
+    return _collect(Supervisor(jobs, stop_event).run(tasks), experiments)
 
 
-_worker_stop_event = None
+def checkpoint_path(runs_dir: Path, experiments: list[Experiment]) -> Path:
+    """Where the trainer state of lock-step runs is saved (one file; its manifest names the runs)."""
+    return Path(runs_dir) / (checkpoint_name(experiments) + ".npz")
 
 
-def _init_worker(stop_event) -> None:
-    global _worker_stop_event
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_stop_event = stop_event
+def remove_checkpoint(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
-def _until_stopped(pending, count: int, n_groups: int, stop_event, worker_stop, grace_seconds: float = 5.0):
-    """Yield the pool's (name, result) pairs as they come. Once stop_event is set, tell the workers
-    to stop and wait (at most grace_seconds) only for the training groups, which save their state;
-    the gradient check is not waited for: a resumed reproduction runs it again."""
-    from multiprocessing import TimeoutError as PoolTimeout
-
-    received, groups_received, deadline = 0, 0, None
-    while received < count:
-        if stop_event.is_set() and deadline is None:
-            worker_stop.set()
-            deadline = time.monotonic() + grace_seconds
-        if deadline is not None and (groups_received == n_groups or time.monotonic() > deadline):
-            return
-        try:
-            name, result = pending.next(timeout=0.05)
-        except PoolTimeout:
+def saved_groups(runs_dir: Path, experiments: list[Experiment]) -> list[list[Experiment]]:
+    """The lock-step groups of experiments with a saved checkpoint, as they were saved: a resume with
+    any --jobs continues them. A damaged checkpoint is refused (one line), never skipped."""
+    by_name, groups, claimed = {e.name: e for e in experiments}, [], set()
+    for path in sorted(Path(runs_dir).glob(".checkpoint-*")):
+        if path.name.endswith((".tmp", ".old")):
             continue
-        received += 1
-        groups_received += name is not None
-        yield name, result
+        try:
+            names = (checkpoint_members(path) if path.is_file()
+                     else path.name.removeprefix(".checkpoint-").split("+"))
+        except LinclassError as exc:
+            raise LinclassError(f"{exc} (or delete {path} to train those runs from the start)") from None
+        if names and all(n in by_name and n not in claimed for n in names):
+            groups.append([by_name[n] for n in names])
+            claimed.update(names)
+    return groups
 
 
 def load_finished(runs_dir: Path, experiments: list[Experiment]) -> dict[str, Result]:
@@ -226,7 +221,7 @@ def load_finished(runs_dir: Path, experiments: list[Experiment]) -> dict[str, Re
         folder = Path(runs_dir) / experiment.name
         if run_state(folder) != "complete":
             continue
-        config, model, metrics = load_run(folder)
+        config, model, metrics = load_run(folder, reproduction=True)
         if config != experiment.config:
             raise LinclassError(f"{folder} was trained with other settings; start again without --resume.")
         wall_seconds = metrics.pop("wall_seconds")

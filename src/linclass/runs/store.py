@@ -1,110 +1,136 @@
 """A run folder on disk: config.json, history.json, weights.npz, metrics.json and status.json (see
-_io.write_status), each written atomically; or, for an interrupted run, its checkpoint."""
+_io.write_status, which records the SHA-256 of each file), each written atomically; or, for an
+interrupted run, config.json, checkpoint.npz (checkpoint_file.py) and status.json.
+
+Everything read back is untrusted: status.json, then each file's SHA-256, then its schema (schema.py),
+then the npz entries by name with their headers checked before reading. Any problem is one
+LinclassError naming the file."""
 
 from __future__ import annotations
 
 import os
-import zipfile
+import shlex
 from pathlib import Path
 
-import numpy as np
-
-from .._io import read_json, read_npz, read_status, save_npz, write_json, write_status
+from .._npz import Spec, read_npz
+from .._io import atomic_dir, linclass_folder, read_json, read_status, save_npz, verify_files, write_json, write_status
+from ..data import CACHE_DIR_ENV, DATA_DIR_ENV, FASHION_DIR_ENV, default_cache_dir
 from ..errors import LinclassError
-from ..training import History
+from .checkpoint_file import (CHECKPOINT_FILE, N_FEATURES, read_checkpoint, read_legacy_checkpoint,
+                              write_checkpoint)
 from .config import RunConfig
+from .schema import check_run_metrics, check_weights, fail_in, parse_config, parse_history
 from .train import make_model
 
 RUN_FILES = ("config.json", "history.json", "weights.npz", "metrics.json")
-CHECKPOINT_FILES = ("config.json", "histories.json", "weights.npz", "checkpoint.json", "status.json")
+CHECKPOINT_FILES = ("config.json", CHECKPOINT_FILE)
+LEGACY_CHECKPOINT_FILES = ("config.json", "histories.json", "weights.npz", "checkpoint.json")
+
+
+def output_folder(out: str | os.PathLike, *, force: bool = False, data_dir=None, keep_on_interrupt: bool = False):
+    """atomic_dir for a run folder or a reproduction: never at or above the current folder or a data
+    folder; --force replaces only a folder linclass wrote (or an empty one), swapped in one step."""
+    protected = [data_dir, os.environ.get(DATA_DIR_ENV), os.environ.get(FASHION_DIR_ENV),
+                 os.environ.get(CACHE_DIR_ENV) or default_cache_dir()]
+    return atomic_dir(_folder(out), force, protected=protected, replaceable=linclass_folder,
+                      keep_on_interrupt=keep_on_interrupt)
 
 
 def save_run(folder: Path, config: RunConfig, model, summary: dict) -> None:
-    """Write the four files of a finished run into folder (which must exist)."""
+    """Write the four files of a finished run into folder (which must exist), then status.json."""
     write_json(folder / "config.json", config.to_json())
     write_json(folder / "history.json", model.history_.to_json())
     write_json(folder / "metrics.json", summary)
     save_npz(folder / "weights.npz", weights=model.weights_)
-    write_status(folder, "run", "complete", steps=summary["steps"])
+    write_status(folder, "run", "complete", files=RUN_FILES, steps=summary["steps"])
 
 
 def save_checkpoint(folder: Path, config: RunConfig, checkpoint: dict, resume_hint: str) -> None:
-    """Write an interrupted run: its history (histories.json), the weights of the last completed step
-    and the best weights (weights.npz), the trainer state (checkpoint.json), and status.json."""
+    """Write an interrupted run: config.json, checkpoint.npz (one file: the trainer state, weights,
+    best weights and history), and status.json."""
     write_json(folder / "config.json", config.to_json())
-    save_trainer_state(folder, checkpoint)
-    write_status(folder, "run", "incomplete", completed_steps=checkpoint["meta"]["global_step"], resume=resume_hint)
+    write_checkpoint(folder / CHECKPOINT_FILE, checkpoint, [config], [folder.name])
+    write_status(folder, "run", "incomplete", files=CHECKPOINT_FILES,
+                 completed_steps=checkpoint["meta"]["global_step"], resume=resume_hint)
 
 
-def save_trainer_state(folder: Path, checkpoint: dict) -> None:
-    """Trainer.checkpoint() as weights.npz (arrays), checkpoint.json (state) and histories.json."""
-    folder.mkdir(parents=True, exist_ok=True)
-    save_npz(folder / "weights.npz", **checkpoint["arrays"])
-    write_json(folder / "histories.json", [history.to_json() for history in checkpoint["histories"]])
-    write_json(folder / "checkpoint.json", checkpoint["meta"])  # last: it marks the state complete
+def save_trainer_state(path: Path, checkpoint: dict, configs: list[RunConfig], names: list[str]) -> None:
+    """Trainer.checkpoint() of the lock-step runs `names` as one file, swapped in by one rename."""
+    write_checkpoint(path, checkpoint, configs, names)
 
 
-def load_trainer_state(folder: Path) -> dict:
-    """The dict save_trainer_state wrote, for Trainer.fit/fit_many(resume_from=...)."""
-    meta = read_json(folder / "checkpoint.json")
-    histories = [History.from_json(h) for h in read_json(folder / "histories.json")]
-    return {"meta": meta, "arrays": read_npz(folder / "weights.npz"), "histories": histories}
+def load_trainer_state(path: Path, configs: list[RunConfig]) -> dict:
+    """The dict save_trainer_state wrote (or a checkpoint folder from before issue 10), verified."""
+    if path.is_dir():
+        return read_legacy_checkpoint(path, configs)
+    return read_checkpoint(path, configs)
 
 
 def run_state(folder: Path) -> str | None:
-    """'complete', 'incomplete', or None when folder holds no readable status.json of a run."""
+    """'complete', 'incomplete', or None when folder holds no valid status.json of a run."""
     status = read_status(folder)
     return status["state"] if status is not None and status["kind"] == "run" else None
 
 
+def _folder(folder) -> Path:
+    if not isinstance(folder, (str, os.PathLike)):
+        raise LinclassError(f"a run folder must be a path; got {type(folder).__name__}.")
+    return Path(folder)
+
+
+def _json(path: Path):
+    try:
+        return read_json(path)
+    except OSError as exc:
+        raise LinclassError(f"cannot read {path}: {exc.strerror}; the folder is incomplete.") from None
+    except LinclassError:
+        raise fail_in(path, ValueError("it is not valid JSON")) from None
+
+
 def load_checkpoint(folder: str | os.PathLike) -> tuple[RunConfig, dict]:
     """(config, checkpoint dict for Trainer.fit(resume_from=...)) of an interrupted run folder."""
-    folder = Path(folder)
-    state = run_state(folder)
+    folder = _folder(folder)
+    status = read_status(folder)
+    state = status["state"] if status is not None and status["kind"] == "run" else None
     if state == "complete":
         raise LinclassError(f"{folder} is a complete run; there is nothing to resume.")
-    missing = [name for name in CHECKPOINT_FILES if not (folder / name).is_file()]
+    legacy = not (folder / CHECKPOINT_FILE).is_file()
+    missing = [name for name in (LEGACY_CHECKPOINT_FILES if legacy else CHECKPOINT_FILES)
+               if not (folder / name).is_file()]
     if state != "incomplete" or missing:
         raise LinclassError(f"{folder} is not an interrupted linclass run (missing {', '.join(missing) or 'status'}); "
                             "start a new run instead of --resume.")
-    try:
-        config = RunConfig.from_json(read_json(folder / "config.json")).resolved()
-        checkpoint = load_trainer_state(folder)
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
-        raise LinclassError(f"{folder}: damaged checkpoint ({exc}); start the run again without --resume.") from exc
+    verify_files(folder, status)
+    config = parse_config(_json(folder / "config.json"), folder / "config.json")
+    checkpoint = (read_legacy_checkpoint(folder, [config]) if legacy
+                  else read_checkpoint(folder / CHECKPOINT_FILE, [config]))
+    if status.get("completed_steps", checkpoint["meta"]["global_step"]) != checkpoint["meta"]["global_step"]:
+        raise fail_in(folder / "status.json", ValueError("its completed_steps disagrees with the checkpoint"))
     return config, checkpoint
 
 
-def load_run(folder: str | os.PathLike):
-    """(config, model with weights, metrics dict) of a run folder written by save_run."""
-    folder = Path(folder)
+def load_run(folder: str | os.PathLike, *, reproduction: bool = False):
+    """(config, model with weights, metrics dict) of a run folder written by save_run, every file checked."""
+    folder = _folder(folder)
     if not folder.is_dir():
         raise LinclassError(f"{folder} is not a folder; give the folder written by 'linclass train --out'.")
     status = read_status(folder)
     if status is not None and status["kind"] in ("reproduction", "sweep"):
         raise LinclassError(f"{folder} is a {status['kind']}, not a run; give one of its runs/<name>/ folders.")
-    if run_state(folder) == "incomplete":
-        raise LinclassError(f"{folder} is an interrupted run; finish it with 'linclass train --resume --out {folder}'.")
+    if status is not None and status["state"] == "incomplete":
+        raise LinclassError(f"{folder} is an interrupted run; finish it with "
+                            f"'linclass train --resume --out {shlex.quote(str(folder))}'.")
     missing = [name for name in RUN_FILES if not (folder / name).is_file()]
-    if missing:
-        raise LinclassError(f"{folder} is not a complete linclass run (missing {', '.join(missing)}).")
-    try:
-        config = RunConfig.from_json(read_json(folder / "config.json")).resolved()
-        metrics = read_json(folder / "metrics.json")
-        history = History.from_json(read_json(folder / "history.json"))
-    except LinclassError:
-        raise
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise LinclassError(f"{folder}: damaged run files ({exc}); train the run again.") from exc
-    try:
-        weights = read_npz(folder / "weights.npz")["weights"]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-        raise LinclassError(f"{folder / 'weights.npz'} is damaged ({exc}); train the run again.") from exc
+    if missing or status is None:
+        raise LinclassError(f"{folder} is not a complete linclass run (missing "
+                            f"{', '.join(missing) or 'a valid status.json'}).")
+    verify_files(folder, status)
+    config = parse_config(_json(folder / "config.json"), folder / "config.json")
+    metrics = check_run_metrics(_json(folder / "metrics.json"), folder / "metrics.json", reproduction)
+    history = parse_history(_json(folder / "history.json"), folder / "history.json", metrics["steps"])
     model = make_model(config)
-    expected = (785, model.n_outputs)
-    if weights.shape != expected or weights.dtype.kind != "f" or not np.isfinite(weights).all():
-        raise LinclassError(f"{folder / 'weights.npz'} holds {weights.dtype} weights of shape {weights.shape}; "
-                            f"expected finite floats of shape {expected}. Train the run again.")
+    spec = Spec(config.dtype, (N_FEATURES, model.n_outputs))
+    weights = check_weights(read_npz(folder / "weights.npz", {"weights": spec})["weights"], folder / "weights.npz")
     model.set_weights(weights)
     model.history_ = history
     return config, model, metrics

@@ -8,17 +8,16 @@ the report's runs do; an interrupted sweep is completed in place by resume=True.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import sys
 import time
 from pathlib import Path
 
-from .._io import atomic_dir, read_status, write_status
+from .._io import read_status, write_status
 from .._validation import check_int
 from ..errors import LinclassError
-from ..report.execute import load_finished, run_all
+from ..report.execute import load_finished, remove_checkpoint, run_all
 from ..report.plan import effective_jobs
-from ..runs import RunConfig
+from ..runs import RunConfig, output_folder
 from ..training import stop_on_signals
 from .figure import write_heatmap
 from .grid import Grid, base_to_json, lock_step_groups, plan_runs
@@ -45,7 +44,8 @@ def sweep(out: str | Path, base: RunConfig, grid: Grid, *, jobs: int = 1, force:
     settings = {"base": base_to_json(runs[0].config), "grid": grid.to_json(), "group_jobs": group_jobs}
     # The groups come from the whole plan, so a resumed sweep finds the saved state of its interrupted groups.
     groups = lock_step_groups(runs, group_jobs)
-    target = contextlib.nullcontext(out) if resume else atomic_dir(out, force=force)
+    target = (contextlib.nullcontext(out) if resume
+              else output_folder(out, force=force, data_dir=data_dir, keep_on_interrupt=True))
     with target as folder, stop_on_signals() as stop_event:
         runs_dir = folder / "runs"
         finished = load_finished(runs_dir, runs) if resume else {}
@@ -70,7 +70,7 @@ def sweep(out: str | Path, base: RunConfig, grid: Grid, *, jobs: int = 1, force:
         summary["wall_seconds"] = time.perf_counter() - started
         write_tables(folder, summary)
         for stale in runs_dir.glob(".checkpoint-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+            remove_checkpoint(stale)
         write_status(folder, "sweep", "complete", settings=settings)
     return summary
 
