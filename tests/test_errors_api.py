@@ -204,8 +204,8 @@ def test_predict_before_fit_says_call_fit(tiny):
 
 
 @pytest.mark.parametrize("images, message", [
-    (np.zeros((3, 27, 28), dtype=np.uint8), "images have 756 pixels; expected 784"),
-    (np.zeros(784, dtype=np.uint8), r"images must be a numeric \(N, 28, 28\) array"),
+    (np.zeros((3, 27, 28), dtype=np.uint8), "each image has 756 pixels"),
+    (np.zeros(784, dtype=np.uint8), r"images must be a numeric, non-empty \(N, 28, 28\) array"),
     (np.full((2, 28, 28), "a"), "numeric"),
     (np.zeros((2, 28, 28), dtype=object), "numeric"),
 ])

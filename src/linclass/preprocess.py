@@ -26,8 +26,30 @@ TRAIN_SIZE_WHY = {"assignment": " (the training set)",
 
 
 def preprocess(images: np.ndarray, dtype=np.float64) -> np.ndarray:
-    """(N, 28, 28) uint8 images -> (N, 785) features: scaled pixels then a constant 1."""
+    """(N, 28, 28) images (or one (28, 28) image) of pixels in [0, 255] -> (N, 785) features:
+    each pixel p becomes p / 127.5 - 1, in [-1, 1], then a constant 1 (the bias input)."""
+    images = _check_images(images)
     return _preprocess_into(np.empty((len(images), N_PIXELS + 1), dtype=dtype), images)
+
+
+def _check_images(images) -> np.ndarray:
+    """The public entry's checks: a numeric, non-empty stack of 28 x 28 pixel images in [0, 255]."""
+    images = np.asarray(images)
+    if images.dtype.kind in "uif" and images.shape == (28, 28):
+        images = images[None]  # one image
+    if images.dtype.kind not in "uif" or images.ndim < 2 or len(images) == 0:
+        raise LinclassError(f"images must be a numeric, non-empty (N, 28, 28) array (or one (28, 28) image) of "
+                            f"pixels in [0, 255]; got {images.dtype} of shape {images.shape}.")
+    if images.dtype.kind == "f":
+        if not np.isfinite(images).all():
+            raise LinclassError("images contain NaN or infinity; give pixels in [0, 255].")
+        low, high = float(images.min()), float(images.max())
+        if low < -1e-6 or high > 255 + 1e-6:  # rounding of a resampled image is not an error
+            raise LinclassError(f"images must hold pixels in [0, 255]; got values from {low:g} to {high:g}.")
+        if high <= 1.0 and high > 0:
+            raise LinclassError(f"images look already scaled to [0, 1] (largest value {high:g}); preprocess expects "
+                                "pixels in [0, 255] as MNIST stores them: multiply by 255 first.")
+    return images
 
 
 def _preprocess_into(out: np.ndarray, images: np.ndarray) -> np.ndarray:
@@ -38,7 +60,8 @@ def _preprocess_into(out: np.ndarray, images: np.ndarray) -> np.ndarray:
                             f"got {images.dtype} of shape {images.shape}.")
     flat = images.reshape(len(images), -1)
     if flat.shape[1] != out.shape[1] - 1:
-        raise LinclassError(f"images have {flat.shape[1]} pixels; expected {out.shape[1] - 1} (28x28).")
+        raise LinclassError(f"each image has {flat.shape[1]} pixels (shape {images.shape[1:]}); expected "
+                            f"{out.shape[1] - 1} (28x28).")
     np.divide(flat, dtype(127.5), out=out[:, :-1], dtype=dtype)
     out[:, :-1] -= dtype(1.0)
     out[:, -1] = 1.0
