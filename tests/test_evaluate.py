@@ -101,7 +101,7 @@ def test_train_split_and_out(runs, mnist_dir, tmp_path):
 def test_test_split_is_refused_under_the_report_protocol(runs, mnist_dir, capsys):
     assert main(["evaluate", str(runs / "softmax"), "--split", "test", "--data-dir", str(mnist_dir)]) == 2
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and "validated on the MNIST test images" in error
+    assert error.count("\n") == 1 and "validated on its dataset's test images" in error
     assert not (runs / "softmax" / "evaluation" / "test").exists()
 
 

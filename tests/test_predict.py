@@ -177,3 +177,20 @@ def test_normalize_digit_validates_its_input():
         normalize_digit(np.full((28, 28), -1.0))
     with pytest.raises(LinclassError, match="blank"):
         normalize_digit(np.full((28, 28), 100.0))
+
+
+def test_fashion_run_needs_as_is_and_names_its_classes(tmp_path, fashion_dir, fashion, capsys):
+    run = tmp_path / "fashion-run"
+    assert main(["train", "--dataset", "fashion-mnist", "--epochs", "1", "--no-progress", "--data-dir",
+                 str(fashion_dir), "--out", str(run)]) == 0
+    images = tmp_path / "three.npy"
+    np.save(images, fashion.test_images[:3])
+    capsys.readouterr()
+    assert main(["predict", str(run), str(images)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Fashion-MNIST" in err and "--as-is" in err
+    assert main(["predict", str(run), str(images), "--as-is"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all(line.split(": ", 1)[1].split("  (")[0] in
+                                   ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                                    "Sneaker", "Bag", "Ankle boot") for line in lines)

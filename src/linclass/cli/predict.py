@@ -7,6 +7,7 @@ import json
 import sys
 import textwrap
 
+from ..data import dataset_source
 from ..errors import LinclassError
 from ..prediction import NORMALIZATION_STEPS, class_digits, load_images, load_run, predict_images, top_classes
 from .args import _positive_int
@@ -39,6 +40,12 @@ def add_predict_parser(commands) -> None:
 def cmd_predict(args) -> int:
     config, model = load_run(args.run_dir)
     digits = class_digits(config)
+    if config.dataset != "mnist":
+        if not args.as_is:
+            raise LinclassError(f"{args.run_dir} was trained on {dataset_source(config.dataset).title}, whose images "
+                                "are not drawn digits, so the MNIST-style steps do not apply; give 28 x 28 images "
+                                "made like the dataset's with --as-is.")
+        digits = [dataset_source(config.dataset).class_label(index) for index in digits]  # class names
     failed = False
     for path in args.files:
         try:

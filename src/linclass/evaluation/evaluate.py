@@ -40,8 +40,9 @@ def evaluation_set(split, name: str) -> EvaluationSet:
         return EvaluationSet(name, split.X_val, split.y_val, f"validation set ({split.description})")
     X_test, y_test = getattr(split, "X_test", None), getattr(split, "y_test", None)
     if X_test is None or y_test is None or len(y_test) == 0:
-        raise LinclassError("--split test: this run validated on the MNIST test images, so none are left unseen "
-                            "(its protocol has no hold-out); use --split val, which is those test images.")
+        raise LinclassError("--split test: this run validated on its dataset's test images (the assignment's "
+                            "protocol), so none are left unseen; use --split val, which is those test images, or "
+                            "train with --protocol holdout.")
     return EvaluationSet(name, X_test, y_test, f"held-out test set ({split.description})")
 
 
