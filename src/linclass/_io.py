@@ -192,3 +192,16 @@ def linclass_folder(path: Path) -> str | None:
 
 def _listing(names: list[str]) -> str:
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def read_incomplete_settings(folder: str | os.PathLike, kind: str) -> dict:
+    """The settings the interrupted `kind` ("reproduction", "sweep") in folder was started with, for --resume;
+    one clear line when folder holds no such thing or a finished one. The values are still the caller's to check."""
+    status = read_status(folder)
+    if status is None or status["kind"] != kind:
+        raise LinclassError(f"{folder} is not an interrupted {kind} (no readable status.json of a {kind}); "
+                            "start one without --resume.")
+    if status["state"] != "incomplete" or not isinstance(status.get("settings"), dict):
+        raise LinclassError(f"{folder} is a complete {kind}; there is nothing to resume.")
+    return status["settings"]
+

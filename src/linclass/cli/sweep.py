@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 from ..runs import RunConfig
@@ -100,7 +101,8 @@ def cmd_sweep(args) -> int:
                     progress=args.progress, resume=args.resume)
     if summary is None:
         print(f"linclass: interrupted; the finished runs are saved in {args.out}/ (marked incomplete). "
-              f"Resume with: linclass sweep --resume --out {args.out}", file=sys.stderr)
+              f"Resume with: linclass sweep --resume --out {shlex.quote(str(args.out))}"
+              + (f" --data-dir {shlex.quote(str(args.data_dir))}" if args.data_dir else ""), file=sys.stderr)
         return 130
     print(f"{len(summary['runs'])} runs written to {args.out}/ in {summary['wall_seconds']:.1f} s: sweep.json, "
           f"sweep.csv, {', '.join(summary['figures'])} (and .svg), runs/<name>/")

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .._io import atomic_file, read_status, write_json, write_status
+from .._io import atomic_file, read_incomplete_settings, read_status, write_json, write_status
 from .._rename import clean_stale
 from .._validation import check_choice, check_int, check_optional_int, check_subset
 from ..errors import LinclassError
@@ -144,14 +144,9 @@ DEFAULT_SETTINGS = {"rules": "linclass", "seeds": None, "dataset": "mnist", "pro
 
 def _incomplete_settings(out: Path) -> dict:
     """The settings of the interrupted reproduction in out, each checked (status.json is untrusted)."""
-    status = read_status(out)
-    if status is None or status["kind"] != "reproduction":
-        raise LinclassError(f"{out} is not an interrupted reproduction (no readable status.json); "
-                            "start one without --resume.")
-    if status["state"] != "incomplete" or "settings" not in status:
-        raise LinclassError(f"{out} is a complete reproduction; there is nothing to resume.")
+    saved = read_incomplete_settings(out, "reproduction")
     try:
-        settings = {**DEFAULT_SETTINGS, **status["settings"]}
+        settings = {**DEFAULT_SETTINGS, **saved}
         if not isinstance(settings["tasks"], list) or not all(isinstance(task, str) for task in settings["tasks"]):
             raise TypeError("tasks must be a list of names")
         settings["tasks"] = tuple(settings["tasks"])

@@ -12,9 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from .._io import read_status, write_status
+from .._io import read_incomplete_settings, write_status
 from .._validation import check_int
-from ..errors import LinclassError
 from ..report.execute import load_finished, remove_checkpoint, run_all
 from ..report.plan import effective_jobs
 from ..runs import RunConfig, output_folder
@@ -36,7 +35,7 @@ def sweep(out: str | Path, base: RunConfig, grid: Grid, *, jobs: int = 1, force:
     out = Path(out)
     check_int("jobs", jobs)
     if resume:
-        settings = _incomplete_settings(out)
+        settings = read_incomplete_settings(out, "sweep")
         base, grid = RunConfig.from_json(settings["base"]), Grid.from_json(settings["grid"])
     grid = grid.checked()
     runs = plan_runs(base, grid)  # resolves (checks) every run's config
@@ -75,11 +74,3 @@ def sweep(out: str | Path, base: RunConfig, grid: Grid, *, jobs: int = 1, force:
     return summary
 
 
-def _incomplete_settings(out: Path) -> dict:
-    status = read_status(out)
-    if status is None or status["kind"] != "sweep":
-        raise LinclassError(f"{out} is not an interrupted sweep (no readable status.json of a sweep); "
-                            "start one without --resume.")
-    if status["state"] != "incomplete" or "settings" not in status:
-        raise LinclassError(f"{out} is a complete sweep; there is nothing to resume.")
-    return status["settings"]
