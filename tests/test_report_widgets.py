@@ -31,6 +31,7 @@ def _widget_states(driver) -> list[tuple[np.ndarray, np.ndarray]]:
 def test_one_drawing_is_judged_by_both_models(browser, report, mnist):  # noqa: F811
     html = (report / "report.html").read_text()
     assert "http://" not in html and "https://" not in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html  # phones lay it out at their width
     assert "Open report.html in a browser" in (report / "report.md").read_text()
     models = [load_run(report / "runs" / name)[1] for name in ("task3_softmax_lambda_0", "task4_softmax_lambda_1")]
 

@@ -174,6 +174,6 @@ def html(summary: dict, folder: Path) -> str:
             _, path, caption = block
             body.append(f'<figure class="widget">{(folder / path).read_text(encoding="utf-8")}'
                         f"<figcaption>{_inline(caption)}</figcaption></figure>")
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html_lib.escape(title(summary))}</title>'
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{html_lib.escape(title(summary))}</title>'
             f"<style>{_STYLE}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n")
 
