@@ -21,19 +21,10 @@ from linclass.cli import main
 from linclass.errors import LinclassError
 from linclass.runs import RunConfig, load_checkpoint, make_split, save_checkpoint, train
 from linclass.runs.store import load_trainer_state, save_trainer_state
-from linclass.training import Callback
+from training_support import StopAt
 
 HANG_GUARD_SECONDS = 300
 CONFIG = RunConfig(model="logistic", max_epochs=3).resolved()
-
-
-class StopAt(Callback):
-    def __init__(self, step, event):
-        self.step, self.event = step, event
-
-    def on_step_end(self, trainer, step):
-        if step == self.step:
-            self.event.set()
 
 
 @pytest.fixture(scope="module")

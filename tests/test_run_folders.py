@@ -16,7 +16,7 @@ from linclass._io import read_status, write_status
 from linclass.cli import main
 from linclass.errors import LinclassError
 from linclass.runs import RunConfig, load_checkpoint, load_run, make_split, run_state, save_checkpoint, train
-from linclass.training import Callback
+from training_support import StopAt
 
 TRAIN = ["train", "--model", "logistic", "--epochs", "1", "--no-progress"]
 OLD_NAMES = {"l2_strength": "l2", "max_epochs": "epochs"}
@@ -133,17 +133,6 @@ def test_old_run_folder_still_evaluates(tmp_path, mnist_dir, capsys):
     capsys.readouterr()
     assert main(["evaluate", str(out), "--data-dir", str(mnist_dir)]) == 0
     assert "validation accuracy" in capsys.readouterr().out
-
-
-class StopAt(Callback):
-    """Sets a stop event at a given step, as Ctrl-C would."""
-
-    def __init__(self, step, event):
-        self.step, self.event = step, event
-
-    def on_step_end(self, trainer, step):
-        if step == self.step:
-            self.event.set()
 
 
 def test_old_checkpoint_still_resumes_bit_identically(tmp_path, mnist, mnist_dir):

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from linclass.cli import main
 from linclass.runs import RunConfig, make_split, save_checkpoint, train
 from linclass.runs.store import save_trainer_state
-from linclass.training import Callback
+from training_support import StopAt
 
 EXAMPLES = int(os.environ.get("LINCLASS_TAMPER_EXAMPLES", "12"))
 TRAIN = ["train", "--model", "logistic", "--epochs", "2", "--no-progress"]
@@ -44,15 +44,6 @@ def run(argv) -> tuple[int, str, str]:
 def assert_refused(code: int, err: str) -> None:
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and lines[0].startswith("linclass: error:"), (code, err)
-
-
-class StopAt(Callback):
-    def __init__(self, step, event):
-        self.step, self.event = step, event
-
-    def on_step_end(self, trainer, step):
-        if step == self.step:
-            self.event.set()
 
 
 # ---------------------------------------------------------------- mutations
