@@ -1,0 +1,81 @@
+"""Pinned checksums of the deterministic runs' numbers: any change that moves one bit of a history,
+a weight or a metric of these short runs fails here.
+
+The SHA-256s were computed before the pixels were kept as uint8 (issue 14), so the feature
+representation, the validation passes and the batch gathering must reproduce float64 training
+exactly. If a change is meant to alter the numbers, recompute them with `python
+tests/test_checksums.py` and say why in the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+
+import numpy as np
+import pytest
+
+from linclass.runs import RunConfig, make_split, train_many
+
+# (model, shuffle, l2 strengths trained in lock-step, dtype, epochs, patience)
+RUNS = {
+    "logistic_no_shuffle": ("logistic", False, (0.0,), "float64", 3, None),
+    "logistic_shuffle_l2": ("logistic", True, (0.0, 0.01), "float64", 3, 2),
+    "softmax_lock_step": ("softmax", True, (0.0, 1.0, 0.01), "float64", 2, 2),
+    "softmax_float32": ("softmax", True, (0.0,), "float32", 1, None),
+}
+
+PINNED = {
+    "logistic_no_shuffle": "7bc033df2a86f4b4b681cc127650592d98dff37a5b6acfbcb4236b067979da05",
+    "logistic_shuffle_l2": "1b4c6d8d447bf5770e6b8415e7938402ec4cbcdd2e4aca54894ed916b7e6a8f7",
+    "softmax_lock_step": "0659d8e187fed8e5b0b1a20eeada246aa804035fac0a57f50b6b37da49925740",
+    "softmax_float32": "75a066dd3767f2d0e801c84517bc4a57ac6bba3ffec0265eac6460124b7b8e39",
+}
+
+
+def _float_bytes(value) -> bytes:
+    return struct.pack("<d", float(value))
+
+
+def digest(models) -> str:
+    """SHA-256 over every model's weights, step losses, validation metrics and stopping point."""
+    sha = hashlib.sha256()
+    for model in models:
+        sha.update(np.ascontiguousarray(model.weights_).tobytes())
+        for step, loss in sorted(model.history_.train_loss_per_step.items()):
+            sha.update(struct.pack("<q", step) + _float_bytes(loss))
+        for step, logs in sorted(model.history_.validation.items()):
+            sha.update(struct.pack("<q", step))
+            for name in sorted(logs):
+                sha.update(name.encode() + _float_bytes(logs[name]))
+        for metrics in (model.final_metrics_, model.best_metrics_, model.final_weights_metrics_):
+            for name in sorted(metrics or {}):
+                sha.update(name.encode() + _float_bytes(metrics[name]))
+        stop = model.early_stop_
+        sha.update(repr((model.n_steps_, model.best_step_, None if stop is None else (stop.step, stop.epoch))).encode())
+    return sha.hexdigest()
+
+
+def run(name: str, mnist, threads: int | None = None):
+    model, shuffle, strengths, dtype, epochs, patience = RUNS[name]
+    configs = [RunConfig(model=model, shuffle=shuffle, l2_strength=l2, dtype=dtype, max_epochs=epochs,
+                         patience=patience).resolved() for l2 in strengths]
+    split = make_split(configs[0], mnist)
+    return train_many(configs, split, threads=threads)
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_deterministic_runs_keep_their_checksum(name, mnist):
+    assert digest(run(name, mnist)) == PINNED[name]
+
+
+def test_checksum_does_not_depend_on_threads(mnist):
+    assert digest(run("softmax_float32", mnist, threads=1)) == digest(run("softmax_float32", mnist, threads=2))
+
+
+if __name__ == "__main__":
+    from linclass.data import load_mnist
+
+    data = load_mnist()
+    for key in sorted(RUNS):
+        print(f'    "{key}": "{digest(run(key, data))}",')
