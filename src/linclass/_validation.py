@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from .errors import LinclassError
+from .features import PixelFeatures
 
 
 def is_number(value) -> bool:
@@ -61,8 +62,8 @@ def check_features(X, name: str = "X", n_features: int | None = None) -> np.ndar
     """X must be a finite floating (N, D) array (array-likes go through np.asarray), D == n_features when given."""
     if X is None:
         raise LinclassError(f"{name} must be an (N, D) array of features; got None.")
-    try:
-        X = np.asarray(X)
+    try:  # PixelFeatures (float features of uint8 pixels, finite by construction) stay as they are
+        X = X if isinstance(X, PixelFeatures) else np.asarray(X)
     except (ValueError, TypeError) as exc:
         raise LinclassError(f"{name} must be an (N, D) array of numbers; got a {type(X).__name__} "
                             f"NumPy cannot read as one ({exc}).") from None
@@ -76,14 +77,14 @@ def check_features(X, name: str = "X", n_features: int | None = None) -> np.ndar
                     X.shape[1], "prepare it the same way as the features the model was fitted on")
         raise LinclassError(f"{name} has {X.shape[1]} features; the model expects {n_features}, "
                             f"the number of columns it was fitted on ({hint}).")
-    if not np.isfinite(X).all():
+    if not isinstance(X, PixelFeatures) and not np.isfinite(X).all():
         raise LinclassError(f"{name} contains NaN or infinity; clean the input first.")
     return X
 
 
 def warn_without_bias(X: np.ndarray) -> None:
     """Warn (UserWarning) when the last column of X (N, D) is not the constant bias column of ones."""
-    if not np.all(X[:, -1] == 1):
+    if not isinstance(X, PixelFeatures) and not np.all(X[:, -1] == 1):
         warnings.warn("the last column of X is not the constant bias column of ones, so the model learns no bias; "
                       "add it with linclass.preprocess(images), or np.hstack([X, np.ones((len(X), 1))]).",
                       UserWarning, stacklevel=4)

@@ -16,8 +16,8 @@ import numpy as np
 from ._validation import check_choice, check_classes, check_count
 from .data import ImageDataset, dataset_source
 from .errors import LinclassError
+from .features import N_PIXELS, STORED, PixelFeatures, scale_pixels
 
-N_PIXELS = 28 * 28
 PROTOCOLS = ("assignment", "holdout")
 HOLDOUT_START = 50000  # holdout: training images from here on are the validation set
 TRAIN_SIZE_LIMITS = {"assignment": 60000, "holdout": HOLDOUT_START}
@@ -62,8 +62,7 @@ def _preprocess_into(out: np.ndarray, images: np.ndarray) -> np.ndarray:
     if flat.shape[1] != out.shape[1] - 1:
         raise LinclassError(f"each image has {flat.shape[1]} pixels (shape {images.shape[1:]}); expected "
                             f"{out.shape[1] - 1} (28x28).")
-    np.divide(flat, dtype(127.5), out=out[:, :-1], dtype=dtype)
-    out[:, :-1] -= dtype(1.0)
+    scale_pixels(flat, out[:, :-1])
     out[:, -1] = 1.0
     return out
 
@@ -84,30 +83,32 @@ def one_hot(y: np.ndarray, n_classes: int, dtype=np.float64) -> np.ndarray:
 class Split:
     """Training and validation features (N, 785) and int labels (N,), ready for a model.
 
-    X_train and X_val are views of one (N_train + N_val, 785) buffer, so a trainer can compute
-    both sets' outputs with a single matrix product. X_test and y_test are the held-out test set
-    of the holdout protocol (None under the assignment's, whose validation set is the test set);
-    training never reads them. class_names: the name of each model class (for the two-class
+    X_train and X_val are PixelFeatures: views of one (N_train + N_val) buffer of uint8 pixels,
+    converted to floats (the values preprocess() gives) only as rows are used. X_test (PixelFeatures
+    too) and y_test are the held-out test set of the holdout protocol (None under the assignment's,
+    whose validation set is the test set); training never reads them. class_names: the name of each model class (for the two-class
     task: target 0, then target 1).
     """
 
-    X_train: np.ndarray
+    X_train: PixelFeatures
     y_train: np.ndarray
-    X_val: np.ndarray
+    X_val: PixelFeatures
     y_val: np.ndarray
     n_classes: int
     description: str
-    X_test: np.ndarray | None = None
+    X_test: PixelFeatures | None = None
     y_test: np.ndarray | None = None
     class_names: tuple[str, ...] = ()
     protocol: str = "assignment"
 
 
-def _stacked(train_images, val_images, dtype) -> tuple[np.ndarray, np.ndarray]:
+def _stacked(train_images, val_images, dtype) -> tuple[PixelFeatures, PixelFeatures]:
+    """Both sets' pixels in one zero-padded (N_train + N_val, 786) uint8 buffer, as features of dtype."""
     n_train = len(train_images)
-    X = np.empty((n_train + len(val_images), N_PIXELS + 1), dtype=dtype)
-    _preprocess_into(X[:n_train], train_images)
-    _preprocess_into(X[n_train:], val_images)
+    pixels = np.zeros((n_train + len(val_images), STORED), dtype=np.uint8)
+    for rows, images in ((pixels[:n_train], train_images), (pixels[n_train:], val_images)):
+        rows[:, :N_PIXELS] = np.asarray(images, dtype=np.uint8).reshape(len(images), N_PIXELS)
+    X = PixelFeatures(pixels, np.dtype(dtype).type)
     return X[:n_train], X[n_train:]
 
 
@@ -153,7 +154,7 @@ def binary_split(data: ImageDataset, classes=None, *, n_train: int = 20000, n_va
             f"{len(y_val)} validation images; use more images or other classes."
         )
     X_train, X_val = _stacked(train_images, val_images, dtype)
-    X_test = None if test_images is None else preprocess(test_images, dtype)
+    X_test = None if test_images is None else _stacked(test_images, test_images[:0], dtype)[0]
     return Split(X_train, y_train, X_val, y_val, 2,
                  f"{source.class_label(first)} (target 1) vs {source.class_label(second)} (target 0) of "
                  f"{source.title}: {where}", X_test, y_test,
@@ -166,7 +167,8 @@ def ten_class_split(data: ImageDataset, *, n_train: int = 20000, n_val: int = 10
     source = dataset_source(data.name)
     ((train_images, train_labels), (val_images, val_labels), test), where = _parts(data, protocol, n_train, n_val)
     X_train, X_val = _stacked(train_images, val_images, dtype)
-    X_test, y_test = (None, None) if test is None else (preprocess(test[0], dtype), test[1].astype(np.int64))
+    X_test, y_test = ((None, None) if test is None
+                      else (_stacked(test[0], test[0][:0], dtype)[0], test[1].astype(np.int64)))
     return Split(X_train, train_labels.astype(np.int64), X_val, val_labels.astype(np.int64), 10,
                  f"ten {'digits' if source.class_word == 'digit' else 'classes'} of {source.title}: {where}",
                  X_test, y_test, source.class_names, protocol)

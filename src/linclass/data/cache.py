@@ -67,14 +67,20 @@ def _load_cached(path: Path, spec: DataFile) -> np.ndarray | None:
     """The array in a cache file named ...-crc<8 hex>.npy, or None if it is damaged in any way."""
     try:
         expected_crc = int(path.stem.rsplit("-crc", 1)[1], 16)
-        # Mapping reads only the header, so a damaged header cannot make us allocate a huge array.
-        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+        with open(path, "rb") as handle:
+            # The header first, so a damaged one cannot make us allocate a huge array; then the bytes
+            # straight into the array (no memory map, whose pages would double the peak memory).
+            version = np.lib.format.read_magic(handle)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, fortran_order, dtype = read_header(handle)
+            if shape != spec.shape or dtype != np.uint8 or fortran_order:
+                return None
+            array = np.empty(shape, dtype=np.uint8)
+            if handle.readinto(memoryview(array).cast("B")) != array.nbytes or handle.read(1):
+                return None
     except (OSError, ValueError, EOFError, OverflowError, IndexError):
         return None
-    if mapped.shape != spec.shape or mapped.dtype != np.uint8:
-        return None
-    array = np.array(mapped)  # into memory: the cache file may be replaced later
-    del mapped
     return array if zlib.crc32(array) == expected_crc else None
 
 

@@ -31,8 +31,8 @@ def check_gradients(data_dir: str | None = None, *, seed: int = 0, position: str
     data = load_dataset(dataset, data_dir)
     binary = binary_split(data, classes, n_train=5 * n, n_val=5 * n)  # about a fifth of the images are of the pair
     ten = ten_class_split(data, n_train=n, n_val=1)
-    X_binary, y_binary = binary.X_train[:n], binary.y_train[:n]
-    X_ten, Y_ten = ten.X_train[:n], one_hot(ten.y_train[:n], 10)
+    X_binary, y_binary = np.asarray(binary.X_train[:n]), binary.y_train[:n]
+    X_ten, Y_ten = np.asarray(ten.X_train[:n]), one_hot(ten.y_train[:n], 10)
     rng = np.random.default_rng(seed)
     W_binary = rng.normal(scale=GRADCHECK["weight_scale"], size=(X_binary.shape[1], 1))
     W_ten = rng.normal(scale=GRADCHECK["weight_scale"], size=(X_ten.shape[1], 10))

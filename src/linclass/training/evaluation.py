@@ -2,13 +2,17 @@
 
 Rows are multiplied in fixed blocks of VALIDATION_BLOCK_ROWS (one BLAS thread each, possibly on a
 thread pool) and reduced to per-model sums right away; the sums are added in block order, so the
-results do not depend on the number of threads.
+results do not depend on the number of threads. Features stored as pixels are converted block by
+block into a buffer of the thread that multiplies them; the products keep their shapes, so their bits.
 """
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
+from ..features import row_access
 from ..losses import binary_loss_sum_and_hits, softmax_loss_sum_and_hits
 from .history import METRIC_NAMES
 
@@ -22,11 +26,17 @@ class Evaluator:
                  binary: bool):
         self.stats = binary_loss_sum_and_hits if binary else softmax_loss_sum_and_hits
         self.sizes = {"train": len(X), "val": 0 if X_val is None else len(X_val)}
-        self.blocks = [("train", X[a:a + VALIDATION_BLOCK_ROWS], y[a:a + VALIDATION_BLOCK_ROWS])
-                       for a in range(0, len(X), VALIDATION_BLOCK_ROWS)]
-        if X_val is not None:
-            self.blocks += [("val", X_val[a:a + VALIDATION_BLOCK_ROWS], y_val[a:a + VALIDATION_BLOCK_ROWS])
-                            for a in range(0, len(X_val), VALIDATION_BLOCK_ROWS)]
+        parts = [("train", row_access(X), y)] + ([("val", row_access(X_val), y_val)] if X_val is not None else [])
+        # (part, rows, start, stop, labels): blocks of VALIDATION_BLOCK_ROWS rows, in a fixed order
+        self.blocks = [(part, rows, a, min(a + VALIDATION_BLOCK_ROWS, len(rows)), labels[a:a + VALIDATION_BLOCK_ROWS])
+                       for part, rows, labels in parts for a in range(0, len(rows), VALIDATION_BLOCK_ROWS)]
+        self._buffers = threading.local()  # each thread converts its blocks into its own buffer
+
+    def _buffer(self, rows) -> np.ndarray:
+        buffer = getattr(self._buffers, "rows", None)
+        if buffer is None or buffer.dtype != rows.dtype:
+            buffer = self._buffers.rows = rows.buffer(VALIDATION_BLOCK_ROWS)
+        return buffer
 
     def evaluate(self, W_all: np.ndarray, columns: list[slice], map_blocks=map) -> list[dict[str, float]]:
         """The logs {"train_loss", "val_loss", "train_accuracy", "val_accuracy"} of each model, whose
@@ -34,15 +44,15 @@ class Evaluator:
         stats = self.stats
 
         def block_sums(block):
-            _, X_block, y_block = block
-            logits = X_block @ W_all
+            _, rows, start, stop, y_block = block
+            logits = rows.block(start, stop, self._buffer(rows)) @ W_all
             return [stats(np.ascontiguousarray(logits[:, cols]), y_block) for cols in columns]
 
         sums = list(map_blocks(block_sums, self.blocks))
         all_logs = []
         for i in range(len(columns)):
             totals = {"train": [0.0, 0], "val": [0.0, 0]}
-            for (part, _, _), block in zip(self.blocks, sums):
+            for (part, *_), block in zip(self.blocks, sums):
                 totals[part][0] += block[i][0]
                 totals[part][1] += block[i][1]
             logs = {}

@@ -19,6 +19,7 @@ from threadpoolctl import ThreadpoolController
 
 from .._validation import check_bool, check_int, check_positive_float, check_seed
 from ..errors import LinclassError
+from ..features import row_access
 from .callbacks import Callback, EarlyStopping, check_callbacks
 from .checkpoint import capture_state, restore_state
 from .divergence import DEFAULT_MAX_LOSS, TrainingDiverged
@@ -168,9 +169,9 @@ class Trainer:
         progress.order = order if order is not None and np.asarray(order).size else None
 
     def _loop(self, map_blocks) -> None:
-        X, T, batch_size, progress, bank = self.X, self.targets, self.batch_size, self.progress, self.bank
+        X, T, batch_size, progress, bank = row_access(self.X), self.targets, self.batch_size, self.progress, self.bank
         shared, K, D = bank.shared, bank.n_outputs, X.shape[1]
-        batch, batch_targets = np.empty((batch_size, D), dtype=X.dtype), np.empty((batch_size, K), dtype=X.dtype)
+        batch, batch_targets = X.buffer(batch_size), np.empty((batch_size, K), dtype=X.dtype)
         logits_all = np.empty((batch_size, bank.weights.shape[1]), dtype=X.dtype)
         lanes = [(state, Workspace.for_state(state, batch_size, D, K, X.dtype, shared)) for state in self.model_states]
         active = [lane for lane in lanes if not lane[0].stop_training]
@@ -186,10 +187,10 @@ class Trainer:
             while progress.batch_index < progress.batches_per_epoch:
                 start = progress.batch_index * batch_size
                 if order is None:
-                    X_batch, T_batch = X[start:start + batch_size], T[start:start + batch_size]
+                    X_batch, T_batch = X.block(start, start + batch_size, batch), T[start:start + batch_size]
                 else:
                     rows = order[start:start + batch_size]
-                    X_batch = np.take(X, rows, axis=0, out=batch)
+                    X_batch = X.take_rows(rows, batch)
                     T_batch = np.take(T, rows, axis=0, out=batch_targets)
                 np.matmul(X_batch, bank.weights, out=logits_all)
                 step = progress.global_step
