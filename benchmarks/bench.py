@@ -26,7 +26,8 @@ from . import bench_procs as procs
 from . import bench_stats as stats
 from . import bench_sweep as sweep_row
 from . import bench_workloads as wl
-from .bench_summary import build_table, check_targets, summarize
+from .bench_summary import build_table, summarize
+from .bench_targets import check_targets
 
 HERE = Path(__file__).resolve().parent
 
@@ -136,12 +137,12 @@ def resolve_data_dir() -> str | None:
 # ---------------------------------------------------------------- the in-process rows
 
 
-def measure_in_process(args, split, results: dict) -> None:
+def measure_in_process(args, split, results: dict, split_float32=None, data_dir: str | None = None) -> None:
     dtype = np.dtype(args.dtype).type
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     floor_arrays = wl.make_floor_arrays(dtype)
     runs = {name: [] for name in ("floor", "floor_1_thread", "linclass", "torch", "lbfgs", "lbfgs_to_target",
-                                  "sgd", "sgd_to_target")}
+                                  "sgd", "sgd_to_target", "linclass_float32", "gradient_check")}
     blocks = ["linclass"]
     peers = {} if args.skip_peers else peer_availability()
     results["peers_missing"] = {k: v for k, v in peers.items() if v}
@@ -171,6 +172,11 @@ def measure_in_process(args, split, results: dict) -> None:
                 runs["floor_1_thread"].append(attempt("floor (1 thread)", wl.run_floor_single_thread,
                                                       floor_arrays))
                 log(f"  floor {_s(floor)}, linclass {_s(run)}, floor 1 thread {_s(runs['floor_1_thread'][-1])}")
+                if split_float32 is not None:  # the same fit in float32, for the ratio to PyTorch's float32 loop
+                    runs["linclass_float32"].append(attempt("linclass float32", wl.run_linclass, split_float32))
+                runs["gradient_check"].append(attempt("gradient check", wl.run_gradient_check, data_dir))
+                log(f"  linclass float32 {_s((runs['linclass_float32'] or [None])[-1])}, "
+                    f"task 1 gradient check {_s(runs['gradient_check'][-1])}")
             elif name == "torch":
                 runs["torch"].append(attempt("torch", wl.run_torch, torch_inputs, threads))
                 log(f"  torch {_s(runs['torch'][-1])}")
@@ -224,20 +230,36 @@ def measure_reproduce(args, results: dict) -> None:
     if not support["available"]:
         log(f"linclass reproduce: not available ({support['reason']})")
         return
-    variants = [("default", None)] + ([("jobs2", 2)] if support.get("jobs") else [])
+    variants = [("default", None, ())] + ([("jobs2", 2, ()), ("jobs2_float32", 2, ("--dtype", "float32"))]
+                                          if support.get("jobs") else [])
     with tempfile.TemporaryDirectory(prefix="linclass-bench-reproduce-") as scratch:
         for round_index in range(args.repeats):
             order = variants if round_index % 2 == 0 else variants[::-1]
-            for name, jobs in order:
+            for name, jobs, extra in order:
                 out = Path(scratch) / f"{name}-{round_index}"
                 log(f"reproduce {name} ({round_index + 1}/{args.repeats}) ...")
-                run = attempt("reproduce", procs.run_reproduce, out, jobs, support)
+                run = attempt("reproduce", procs.run_reproduce, out, jobs, support, extra)
                 rows[name].append(run)
                 if "error" in run:
                     log(f"  error: {run['error']}")
                 else:
                     log(f"  {run['seconds']:.2f} s, peak RSS {run['max_rss_mb']:.0f} MB/process "
                         f"({run.get('processes_seen', '?')} processes)")
+
+
+def measure_memory(args, data_dir: str | None, results: dict) -> None:
+    """Peak RSS of `linclass train --model softmax`, and of one epoch on 20,000 and on 60,000 training images."""
+    results["train_rss"], results["growth"] = [], {"20000": [], "60000": []}
+    with tempfile.TemporaryDirectory(prefix="linclass-bench-train-") as scratch:
+        for index in range(args.repeats):
+            run = attempt("train", procs.run_train_rss, Path(scratch) / f"run-{index}")
+            results["train_rss"].append(run)
+            for n_train in ((20000, 60000) if index % 2 == 0 else (60000, 20000)):
+                results["growth"][str(n_train)].append(attempt("growth", procs.run_growth, n_train, data_dir))
+            log(f"train --model softmax {index + 1}/{args.repeats}: {_s(run)}, peak RSS "
+                f"{run.get('max_rss_mb', 0):.0f} MB; one epoch on 20,000 / 60,000 images: "
+                f"{results['growth']['20000'][-1].get('max_rss_mb', 0):.0f} / "
+                f"{results['growth']['60000'][-1].get('max_rss_mb', 0):.0f} MB")
 
 
 def measure_data(args, data_dir: str | None, results: dict) -> None:
@@ -312,12 +334,14 @@ def main(argv=None) -> int:
         return _finish(args, results, _measure_sweep(args, raw), started)
     measure_data(args, data_dir, raw)
 
+    measure_memory(args, data_dir, raw)
     mnist = linclass.load_mnist()
     split, _ = wl.linclass_split(mnist, np.dtype(args.dtype).type)
+    split_float32 = wl.linclass_split(mnist, np.float32)[0] if args.dtype == "float64" else None
     raw["preprocess_seconds"] = [wl.linclass_split(mnist, np.dtype(args.dtype).type)[1]
                                  for _ in range(args.cheap_repeats)]
-    measure_in_process(args, split, raw)
-    del split, mnist
+    measure_in_process(args, split, raw, split_float32, data_dir)
+    del split, split_float32, mnist
     if not args.skip_reproduce:
         measure_reproduce(args, raw)
     if not args.skip_sweep:

@@ -60,9 +60,9 @@ def reproduce_support() -> dict:
             "force": "--force" in text}
 
 
-def run_reproduce(out_dir: Path, jobs: int | None, support: dict) -> dict:
-    """One `linclass reproduce --out DIR --force [--jobs N] [--no-progress]` in a fresh wrapper process."""
-    command = [*linclass_command(), "reproduce", "--out", str(out_dir)]
+def run_reproduce(out_dir: Path, jobs: int | None, support: dict, extra: tuple[str, ...] = ()) -> dict:
+    """One `linclass reproduce --out DIR --force [--jobs N] [--no-progress] [extra]` in a fresh wrapper process."""
+    command = [*linclass_command(), "reproduce", "--out", str(out_dir), *extra]
     if support.get("force"):
         command.append("--force")
     if jobs is not None:
@@ -150,3 +150,41 @@ def run_load_pair(data_dir: str | None) -> dict:
         first = run_load(Path(cache), data_dir)
         cached = run_load(Path(cache), data_dir)
     return {"first": first, "cached": cached}
+
+
+def run_train_rss(out_dir: Path) -> dict:
+    """`linclass train --model softmax` (the report's defaults, 50 epochs) in a fresh process: wall time and peak RSS."""
+    command = [*linclass_command(), "train", "--model", "softmax", "--no-progress", "--force", "--out", str(out_dir)]
+    done = subprocess.run([sys.executable, "-c", _WRAPPER, str(out_dir.with_name(out_dir.name + ".log")), *command],
+                          capture_output=True, text=True, timeout=3600)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    result = {"seconds": report["seconds"], "max_rss_mb": report["maxrss_kb"] / 1024, "rc": report["rc"]}
+    if report["rc"] != 0:
+        result["error"] = f"exit {report['rc']}"
+    return result
+
+
+# Peak RSS of a process that loads MNIST, builds the ten-class split with n_train training images
+# (argv[1]) and trains one epoch of softmax regression on it.
+_GROWTH = r"""
+import json, resource, sys
+import numpy as np
+from linclass import SoftmaxRegression, Trainer, load_mnist, ten_class_split
+split = ten_class_split(load_mnist(), n_train=int(sys.argv[1]))
+SoftmaxRegression().fit(split.X_train, split.y_train, split.X_val, split.y_val, trainer=Trainer(max_epochs=1))
+print(json.dumps({"max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "feature_bytes": int(getattr(split.X_train, "nbytes", 0) + getattr(split.X_val, "nbytes", 0))}))
+"""
+
+
+def run_growth(n_train: int, data_dir: str | None) -> dict:
+    """Peak RSS of one epoch of softmax training on n_train training images, in a fresh interpreter."""
+    env = dict(os.environ)
+    if data_dir is not None:
+        env["LINCLASS_DATA_DIR"] = data_dir
+    done = subprocess.run([sys.executable, "-c", _GROWTH, str(n_train)], capture_output=True, text=True, env=env,
+                          timeout=1800)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": f"exit {done.returncode}: {last}"}
+    return {"n_train": n_train, **json.loads(done.stdout.strip().splitlines()[-1])}

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from . import bench_stats as stats
 from . import bench_workloads as wl
-
-TARGETS = {"ratio_to_floor": 1.3, "reproduce_jobs2_seconds": 5.0, "peak_rss_mb": 400.0, "cached_load_seconds": 0.1}
+from .bench_targets import added_rows, summarize_added
 
 
 def _ok(runs):
@@ -79,6 +78,7 @@ def summarize(args, raw: dict) -> dict:
         loads = [pair.get(kind) for pair in data if pair and "error" not in pair]
         out[f"load_{kind}"] = {"seconds": stats.summary(_field(loads, "seconds")),
                                "errors": [r["error"] for r in loads if r and "error" in r]}
+    summarize_added(raw, out)
     return out
 
 
@@ -94,52 +94,6 @@ def _paired_ratios(numerators, denominators) -> dict | None:
     """Median etc. of run-by-run ratios (round i over round i): robust to load drifting between rounds."""
     return stats.summary([a["seconds"] / b["seconds"] for a, b in zip(numerators or [], denominators or [])
                           if a and b and "error" not in a and "error" not in b])
-
-
-def check_targets(args, summary: dict, raw: dict) -> list[dict]:
-    def target(name, value, limit, met, text):
-        return {"name": name, "value": value, "limit": limit, "met": met, "text": text}
-
-    checks = []
-    lin, torch_row = summary.get("linclass"), summary.get("torch")
-    ratio = (lin or {}).get("ratio_to_floor_paired")
-    if ratio:
-        note = "" if args.dtype == "float64" else " (the target is defined for float64)"
-        checks.append(target("softmax50_ratio_to_floor", ratio["median"], TARGETS["ratio_to_floor"],
-                             ratio["median"] <= TARGETS["ratio_to_floor"],
-                             f"linclass softmax-50 / floor = {ratio['median']:.2f}x "
-                             f"(target <= {TARGETS['ratio_to_floor']}x){note}"))
-    if lin and lin["seconds"] and torch_row and torch_row["seconds"]:
-        a, b = lin["seconds"]["median"], torch_row["seconds"]["median"]
-        checks.append(target("softmax50_faster_than_torch", a / b, 1.0, a < b,
-                             f"linclass softmax-50 {a:.2f} s vs PyTorch loop {b:.2f} s (target: faster)"))
-    tight = (lin or {}).get("ratio_to_floor_tightest_paired")
-    if tight:
-        checks.append(target("softmax50_ratio_to_tightest_floor", tight["median"], TARGETS["ratio_to_floor"], None,
-                             f"linclass softmax-50 / tightest floor = {tight['median']:.2f}x "
-                             "(per part the faster of default and 1 BLAS thread)"))
-    jobs2 = summary.get("reproduce_jobs2")
-    if jobs2 and jobs2["seconds"]:
-        value = jobs2["seconds"]["median"]
-        checks.append(target("reproduce_jobs2_seconds", value, TARGETS["reproduce_jobs2_seconds"],
-                             value < TARGETS["reproduce_jobs2_seconds"],
-                             f"linclass reproduce --jobs 2: {value:.2f} s (target < 5 s)"))
-    else:
-        checks.append(target("reproduce_jobs2_seconds", None, TARGETS["reproduce_jobs2_seconds"], None,
-                             "linclass reproduce --jobs 2: not measured"))
-    rss = [s["max_rss_mb"]["max"] for k, s in summary.items()
-           if k.startswith("reproduce_") and s.get("max_rss_mb")]
-    if rss:
-        checks.append(target("peak_rss_mb_per_process", max(rss), TARGETS["peak_rss_mb"],
-                             max(rss) < TARGETS["peak_rss_mb"],
-                             f"peak RSS per process (largest over all reproduce runs): {max(rss):.0f} MB "
-                             f"(target < 400 MB)"))
-    cached = (summary.get("load_cached") or {}).get("seconds")
-    if cached:
-        checks.append(target("cached_load_seconds", cached["median"], TARGETS["cached_load_seconds"],
-                             cached["median"] < TARGETS["cached_load_seconds"],
-                             f"cached MNIST load: {cached['median'] * 1000:.0f} ms (target < 100 ms)"))
-    return checks
 
 
 def _acc(row, key="val_accuracy"):
@@ -222,7 +176,8 @@ def build_table(args, summary: dict, raw: dict, extra_rows: list = ()) -> str:
     elif support and not support.get("available"):
         rows.append(("linclass reproduce", "not available", "", "", ""))
     else:
-        for name, label in (("default", "linclass reproduce"), ("jobs2", "linclass reproduce --jobs 2")):
+        for name, label in (("default", "linclass reproduce"), ("jobs2", "linclass reproduce --jobs 2"),
+                            ("jobs2_float32", "linclass reproduce --jobs 2 --dtype float32")):
             row = summary.get(f"reproduce_{name}")
             if row is None or (not row["seconds"] and not row["errors"]):
                 rows.append((label, "not available", "", "", ""))
@@ -242,6 +197,7 @@ def build_table(args, summary: dict, raw: dict, extra_rows: list = ()) -> str:
         elif row and row["errors"]:
             rows.append((label, "failed: " + row["errors"][0][:60], "", "", ""))
     rows.extend(extra_rows)
+    rows += added_rows(summary)
     return stats.render_table(rows, ("row", "median [min-max]", "vs floor | peak RSS", "val acc", "to 91.5% val acc"))
 
 

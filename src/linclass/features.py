@@ -78,7 +78,7 @@ class PixelFeatures:
         for start in range(0, n, chunk):  # small pieces keep the index and the output in cache
             stop = min(start + chunk, n)
             np.copyto(index[:stop - start], codes[start:stop], casting="unsafe")
-            np.take(table, index[:stop - start], axis=0, out=pairs[start:stop], mode="clip")
+            np.take(table, index[:stop - start], axis=0, out=pairs[start:stop], mode="wrap")
         out[:n, N_PIXELS] = 1.0
         return out[:n, :N_PIXELS + 1]
 
