@@ -225,13 +225,13 @@ def _s(run) -> str:
 def measure_reproduce(args, results: dict) -> None:
     support = procs.reproduce_support()
     results["reproduce_support"] = support
-    rows = {"default": [], "jobs2": []}
+    variants = [("default", None, ())] + ([("jobs2", 2, ()), ("jobs2_float32", 2, ("--dtype", "float32"))]
+                                          if support.get("jobs") else [])
+    rows = {name: [] for name, *_ in variants}
     results["reproduce"] = rows
     if not support["available"]:
         log(f"linclass reproduce: not available ({support['reason']})")
         return
-    variants = [("default", None, ())] + ([("jobs2", 2, ()), ("jobs2_float32", 2, ("--dtype", "float32"))]
-                                          if support.get("jobs") else [])
     with tempfile.TemporaryDirectory(prefix="linclass-bench-reproduce-") as scratch:
         for round_index in range(args.repeats):
             order = variants if round_index % 2 == 0 else variants[::-1]
