@@ -15,6 +15,10 @@ import numpy as np
 
 N_PIXELS = 28 * 28
 STORED = N_PIXELS + 2  # 784 pixels, the bias slot and a pad byte: 393 pairs per row
+# Rows per product block outside training. BLAS's small-matrix kernels (OpenBLAS on SkylakeX below
+# roughly 512 rows for 10 columns) sum in another order; blocks this tall take the same path as one
+# product over all rows, so each row's bits are the same.
+PRODUCT_ROWS = 2048
 
 
 def scale_pixels(values: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -91,15 +95,30 @@ class PixelFeatures:
         return self.rows_into(self._codes[start:stop], out)
 
     def __array__(self, dtype=None, copy=None):
-        out = self.block(0, len(self), row_buffer(len(self), self.dtype))
-        return np.ascontiguousarray(out, dtype=dtype)
+        out = np.empty(self.shape, dtype=self.dtype)
+        buffer = self.buffer(min(len(self), PRODUCT_ROWS))
+        for start in range(0, len(self), PRODUCT_ROWS):  # through a small buffer: one full-size array only
+            stop = min(start + PRODUCT_ROWS, len(self))
+            out[start:stop] = self.block(start, stop, buffer)
+        return out if dtype is None else out.astype(dtype, copy=False)
 
     @property
     def T(self) -> np.ndarray:
         return np.asarray(self).T
 
     def __matmul__(self, other):
-        return np.asarray(self) @ other
+        """X @ W (N, K), in row blocks of at least PRODUCT_ROWS // 2 rows (fewer only when N is smaller):
+        each row of the product comes out as in one product over all rows, without a float copy of X."""
+        other = np.asarray(other)
+        if len(self) < PRODUCT_ROWS or other.ndim != 2 or other.shape[1] < 2:  # (N, 1): a matrix-vector product
+            return np.asarray(self) @ other
+        n_blocks = len(self) // PRODUCT_ROWS  # equal blocks, so the last one is never a thin product
+        bounds = np.linspace(0, len(self), n_blocks + 1).astype(int)
+        buffer = self.buffer(int(np.diff(bounds).max()))
+        out = np.empty((len(self), other.shape[1]), dtype=np.result_type(self.dtype, other.dtype))
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            np.matmul(self.block(start, stop, buffer), other, out=out[start:stop])
+        return out
 
     def __getitem__(self, key):
         if isinstance(key, slice) and key.step in (None, 1):
