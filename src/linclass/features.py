@@ -102,6 +102,10 @@ class PixelFeatures:
             out[start:stop] = self.block(start, stop, buffer)
         return out if dtype is None else out.astype(dtype, copy=False)
 
+    def tobytes(self) -> bytes:
+        """The bytes of the float features, as np.asarray(X).tobytes()."""
+        return np.asarray(self).tobytes()
+
     @property
     def T(self) -> np.ndarray:
         return np.asarray(self).T
