@@ -30,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     previous_sigterm = signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C
     try:
-        return args.run(args)
+        code = args.run(args)
+        if code == 130 and argv is None:  # the program was interrupted and has said so: a further Ctrl-C
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # while it exits must not kill it (exit code -2)
+        return code
     except LinclassError as exc:
         if args.debug:
             raise
@@ -44,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
               "and the free space, then try again.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        if argv is None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("linclass: interrupted; nothing was written", file=sys.stderr)
         return 130
     finally:
