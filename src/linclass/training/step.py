@@ -1,4 +1,5 @@
-"""One SGD step of one model on one batch, in buffers reused by every step."""
+"""One SGD step on one batch, in buffers reused by every step: of one model, or of a lock-step group
+whose gradients come from one product."""
 
 from __future__ import annotations
 
@@ -45,3 +46,31 @@ def take_step(state, work: Workspace, X_batch: np.ndarray, T_batch: np.ndarray, 
         raise divergence_error(state, loss, max_loss, which)
     W -= grad
     return loss
+
+
+def take_group_step(lanes: list, columns, X_batch: np.ndarray, T_batch: np.ndarray, logits_all: np.ndarray,
+                    residual_all: np.ndarray, grad_all: np.ndarray, max_loss: float) -> list[float]:
+    """take_step for every (state, workspace) lane of a lock-step group of softmax models, whose weights
+    are the columns(p) of one (D, M * K) bank: logits_all (B, M * K) = X_batch @ bank.
+
+    The M gradient products become one, X_batch^T (D, B) @ residual_all (B, M * K) into grad_all
+    (D, M * K); each column of that product has the bits of the model's own (D, K) product, so
+    every model still ends bit for bit where it would alone. (Not for K = 1: a (D, B) @ (B, 1)
+    product takes another BLAS routine, whose bits differ.) Returns each model's batch loss.
+    """
+    losses = []
+    for position, (state, work) in enumerate(lanes):
+        cols = columns(position)
+        np.copyto(work.logits, logits_all[:, cols])
+        loss, residual = state.model.loss_and_residual(work.logits, T_batch, out=work.residual)
+        residual_all[:, cols] = residual
+        losses.append(loss)
+    np.matmul(X_batch.T, residual_all, out=grad_all)
+    for position, (state, work) in enumerate(lanes):
+        W, grad = state.model.weights_, grad_all[:, columns(position)]
+        add_l2_gradient(grad, W, state.l2_strength, state.penalize_bias)
+        grad *= state.learning_rate
+        if is_diverging(losses[position], grad.sum(), max_loss):
+            raise divergence_error(state, losses[position], max_loss, work.which)
+        W -= grad
+    return losses
