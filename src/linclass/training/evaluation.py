@@ -4,6 +4,7 @@ Rows are multiplied in fixed blocks of VALIDATION_BLOCK_ROWS (one BLAS thread ea
 thread pool) and reduced to per-model sums right away; the sums are added in block order, so the
 results do not depend on the number of threads. Features stored as pixels are converted block by
 block into a buffer of the thread that multiplies them; the products keep their shapes, so their bits.
+Several models share one product per block where that gives each the bits of its own (wide_products).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from ..features import row_access
 from ..losses import binary_loss_sum_and_hits, softmax_loss_sum_and_hits
 from .history import METRIC_NAMES
+from .wide_products import wide_product_is_exact
 
 VALIDATION_BLOCK_ROWS = 2048
 
@@ -41,12 +43,16 @@ class Evaluator:
     def evaluate(self, W_all: np.ndarray, columns: list[slice], map_blocks=map) -> list[dict[str, float]]:
         """The logs {"train_loss", "val_loss", "train_accuracy", "val_accuracy"} of each model, whose
         weights are W_all[:, columns[i]] in W_all (D, models * K); map_blocks runs the blocks (e.g. pool.map)."""
-        stats = self.stats
+        stats, n_outputs = self.stats, W_all.shape[1] // len(columns)
+        own = None if len(columns) == 1 else [np.ascontiguousarray(W_all[:, cols]) for cols in columns]
 
         def block_sums(block):
             _, rows, start, stop, y_block = block
-            logits = rows.block(start, stop, self._buffer(rows)) @ W_all
-            return [stats(np.ascontiguousarray(logits[:, cols]), y_block) for cols in columns]
+            X_block = rows.block(start, stop, self._buffer(rows))
+            if own is None or wide_product_is_exact(X_block, n_outputs, len(columns)):
+                logits = X_block @ W_all
+                return [stats(np.ascontiguousarray(logits[:, cols]), y_block) for cols in columns]
+            return [stats(X_block @ W, y_block) for W in own]  # each model's own product (see wide_products)
 
         sums = list(map_blocks(block_sums, self.blocks))
         all_logs = []

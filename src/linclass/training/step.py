@@ -17,6 +17,7 @@ class Workspace:
     """Per-model buffers the step reuses, so the loop allocates almost nothing (B rows, D features, K outputs)."""
 
     logits: np.ndarray | None  # (B, K): own copy of the model's logit columns (lock-step only)
+    weights: np.ndarray | None  # (D, K): contiguous copy of the weights, for a product of its own (lock-step only)
     residual: np.ndarray  # (B, K)
     grad: np.ndarray  # (D, K)
     step_callbacks: list  # the callbacks with an on_step_end of their own
@@ -25,6 +26,7 @@ class Workspace:
     @classmethod
     def for_state(cls, state, batch_size: int, n_features: int, n_outputs: int, dtype, shared: bool) -> "Workspace":
         return cls(np.empty((batch_size, n_outputs), dtype=dtype) if shared else None,
+                   np.empty((n_features, n_outputs), dtype=dtype) if shared else None,
                    np.empty((batch_size, n_outputs), dtype=dtype), np.empty((n_features, n_outputs), dtype=dtype),
                    [c for c in state.callbacks if type(c).on_step_end is not Callback.on_step_end],
                    f" ({state.model!r})" if shared else "")
@@ -48,22 +50,34 @@ def take_step(state, work: Workspace, X_batch: np.ndarray, T_batch: np.ndarray, 
     return loss
 
 
-def take_group_step(lanes: list, columns, X_batch: np.ndarray, T_batch: np.ndarray, logits_all: np.ndarray,
-                    residual_all: np.ndarray, grad_all: np.ndarray, max_loss: float) -> list[float]:
-    """take_step for every (state, workspace) lane of a lock-step group of softmax models, whose weights
-    are the columns(p) of one (D, M * K) bank: logits_all (B, M * K) = X_batch @ bank.
+def forward_lanes(lanes: list, X_batch: np.ndarray, weights: np.ndarray, columns, logits_all: np.ndarray,
+                  wide: bool) -> None:
+    """Each lock-step lane's logits X_batch (B, D) @ W (D, K) into its work.logits (B, K): sliced from one
+    wide product into logits_all (B, M * K) when wide (see wide_products), else each model's own product."""
+    if wide:
+        np.matmul(X_batch, weights, out=logits_all)
+        for position, (_, work) in enumerate(lanes):
+            np.copyto(work.logits, logits_all[:, columns(position)])
+    else:
+        for state, work in lanes:
+            np.copyto(work.weights, state.model.weights_)
+            np.matmul(X_batch, work.weights, out=work.logits)
+
+
+def take_group_step(lanes: list, columns, X_batch: np.ndarray, T_batch: np.ndarray, residual_all: np.ndarray,
+                    grad_all: np.ndarray, max_loss: float) -> list[float]:
+    """take_step for every (state, workspace) lane of a lock-step group whose weights are the columns(p)
+    of one (D, M * K) bank, given each lane's logits in work.logits (B, K).
 
     The M gradient products become one, X_batch^T (D, B) @ residual_all (B, M * K) into grad_all
-    (D, M * K); each column of that product has the bits of the model's own (D, K) product, so
-    every model still ends bit for bit where it would alone. (Not for K = 1: a (D, B) @ (B, 1)
-    product takes another BLAS routine, whose bits differ.) Returns each model's batch loss.
+    (D, M * K); call it only where wide_product_is_exact(X_batch.T, K, M), so that each model's
+    columns have the bits of its own product and it ends exactly where it would alone.
+    Returns each model's batch loss.
     """
     losses = []
     for position, (state, work) in enumerate(lanes):
-        cols = columns(position)
-        np.copyto(work.logits, logits_all[:, cols])
         loss, residual = state.model.loss_and_residual(work.logits, T_batch, out=work.residual)
-        residual_all[:, cols] = residual
+        residual_all[:, columns(position)] = residual
         losses.append(loss)
     np.matmul(X_batch.T, residual_all, out=grad_all)
     for position, (state, work) in enumerate(lanes):
