@@ -10,6 +10,7 @@ import numpy as np
 from ..losses import add_l2_gradient
 from .callbacks import Callback
 from .divergence import divergence_error, is_diverging
+from .wide_products import wide_product_is_exact
 
 
 @dataclass
@@ -48,6 +49,39 @@ def take_step(state, work: Workspace, X_batch: np.ndarray, T_batch: np.ndarray, 
         raise divergence_error(state, loss, max_loss, which)
     W -= grad
     return loss
+
+
+@dataclass
+class LaneBuffers:
+    """The shared products of the active models: logits (B, M * K), residuals (B, M * K), gradients (D, M * K)."""
+
+    logits: np.ndarray
+    residual: np.ndarray | None
+    grad: np.ndarray | None
+
+    @classmethod
+    def for_bank(cls, bank, batch_size: int) -> "LaneBuffers":
+        weights = bank.weights
+        width, dtype = weights.shape[1], weights.dtype
+        return cls(np.empty((batch_size, width), dtype=dtype),
+                   np.empty((batch_size, width), dtype=dtype) if bank.shared else None,
+                   np.empty_like(weights) if bank.shared else None)
+
+
+def step_lanes(lanes: list, bank, X_batch: np.ndarray, T_batch: np.ndarray, buffers: LaneBuffers,
+               max_loss: float) -> list[float]:
+    """One SGD step of every active (state, workspace) lane on X_batch (B, D), T_batch (B, K); returns
+    their batch losses. Alone, a model multiplies its own weights; in lock-step, the models share each
+    product that gives every one of them the bits of its own (wide_product_is_exact)."""
+    if not bank.shared:
+        np.matmul(X_batch, bank.weights, out=buffers.logits)
+        state, work = lanes[0]
+        return [take_step(state, work, X_batch, T_batch, buffers.logits, max_loss)]
+    K, M = bank.n_outputs, len(lanes)
+    forward_lanes(lanes, X_batch, bank.weights, bank.columns, buffers.logits, wide_product_is_exact(X_batch, K, M))
+    if wide_product_is_exact(X_batch.T, K, M):
+        return take_group_step(lanes, bank.columns, X_batch, T_batch, buffers.residual, buffers.grad, max_loss)
+    return [take_step(state, work, X_batch, T_batch, work.logits, max_loss, work.which) for state, work in lanes]
 
 
 def forward_lanes(lanes: list, X_batch: np.ndarray, weights: np.ndarray, columns, logits_all: np.ndarray,

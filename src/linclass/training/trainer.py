@@ -27,9 +27,8 @@ from .evaluation import Evaluator
 from .history import History
 from .inputs import check_models, per_model_settings, prepare_data
 from .state import ModelState, Progress
-from .step import Workspace, forward_lanes, take_group_step, take_step
+from .step import LaneBuffers, Workspace, step_lanes
 from .weight_bank import WeightBank
-from .wide_products import wide_product_is_exact
 
 __all__ = ["DEFAULT_MAX_LOSS", "Trainer", "TrainingDiverged"]
 
@@ -173,14 +172,13 @@ class Trainer:
         X, T, batch_size, progress, bank = row_access(self.X), self.targets, self.batch_size, self.progress, self.bank
         shared, K, D = bank.shared, bank.n_outputs, X.shape[1]
         batch, batch_targets = X.buffer(batch_size), np.empty((batch_size, K), dtype=X.dtype)
-        logits_all = np.empty((batch_size, bank.weights.shape[1]), dtype=X.dtype)
         lanes = [(state, Workspace.for_state(state, batch_size, D, K, X.dtype, shared)) for state in self.model_states]
         active = [lane for lane in lanes if not lane[0].stop_training]
         if not active:
             return
         if len(active) < len(lanes):
-            logits_all = self._compact(active)
-        residual_all, grad_all = self._group_buffers()
+            bank.compact([state.model for state, _ in active])
+        buffers = LaneBuffers.for_bank(bank, batch_size)
 
         while progress.epoch < self.max_epochs:
             if progress.batch_index == 0:
@@ -195,22 +193,9 @@ class Trainer:
                     X_batch = X.take_rows(rows, batch)
                     T_batch = np.take(T, rows, axis=0, out=batch_targets)
                 step = progress.global_step
-                if shared:
-                    forward_lanes(active, X_batch, bank.weights, bank.columns, logits_all,
-                                  wide_product_is_exact(X_batch, K, len(active)))
-                else:
-                    np.matmul(X_batch, bank.weights, out=logits_all)
-                grouped = shared and wide_product_is_exact(X_batch.T, K, len(active))
-                if grouped:
-                    losses = take_group_step(active, bank.columns, X_batch, T_batch, residual_all, grad_all,
-                                             self.max_loss)
-                for position, (state, work) in enumerate(active):
-                    if grouped:
-                        state.history.train_loss_per_step[step] = losses[position]
-                    else:
-                        state.history.train_loss_per_step[step] = take_step(
-                            state, work, X_batch, T_batch, work.logits if shared else logits_all, self.max_loss,
-                            work.which)
+                losses = step_lanes(active, bank, X_batch, T_batch, buffers, self.max_loss)
+                for (state, work), loss in zip(active, losses):
+                    state.history.train_loss_per_step[step] = loss
                     for callback in work.step_callbacks:
                         callback.on_step_end(state, step)
                         _record_stops(active, step, callback)
@@ -222,27 +207,14 @@ class Trainer:
                     active = [lane for lane in active if not lane[0].stop_training]
                     if not active:
                         return
-                    logits_all = self._compact(active)
-                    residual_all, grad_all = self._group_buffers()
+                    bank.compact([state.model for state, _ in active])
+                    buffers = LaneBuffers.for_bank(bank, batch_size)
                 if self.stop_event.is_set():
                     for state, _ in active:
                         state.interrupted = True
                     return
             progress.batch_index = 0
             progress.epoch += 1
-
-    def _compact(self, active: list) -> np.ndarray:
-        """Drop stopped models from the shared weights; returns a matching forward-product buffer."""
-        weights = self.bank.compact([state.model for state, _ in active])
-        return np.empty((self.batch_size, weights.shape[1]), dtype=weights.dtype)
-
-    def _group_buffers(self) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """The residuals (B, M * K) and gradients (D, M * K) of the active models, for take_group_step."""
-        if not self.bank.shared:
-            return None, None
-        weights = self.bank.weights
-        return (np.empty((self.batch_size, weights.shape[1]), dtype=weights.dtype),
-                np.empty_like(weights))
 
     def _validate(self, step: int, active: list, map_blocks) -> None:
         """Loss and accuracy of every active model on the whole training and validation sets."""
