@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..errors import LinclassError
-from ..training import METRIC_NAMES, History
+from ..training import METRIC_NAMES, Divergence, History
 from .config import RunConfig
 
 MAX_STEP = 10**9
@@ -108,6 +108,21 @@ def check_run_metrics(data, path, reproduction: bool = False) -> dict:
             _check_reproduction_fields(data)
         return data
     except (Invalid, TypeError, ValueError, KeyError) as exc:
+        raise fail_in(path, exc) from None
+
+
+def check_diverged_metrics(data, path) -> dict:
+    """metrics.json of a run whose training diverged: "diverged" (training.Divergence's record), the
+    "steps" it took before (the diverged step) and its wall_seconds."""
+    try:
+        need(isinstance(data, dict) and {"diverged", "steps"} <= set(data), "it must hold diverged and steps")
+        divergence = Divergence.from_json(data["diverged"])
+        need(is_int(data["steps"]) and data["steps"] == divergence.step, "steps must equal diverged.step")
+        need(is_number(data.get("wall_seconds"), 0.0), "wall_seconds must be a number >= 0")
+        group = data.get("lock_step_group", [])
+        need(isinstance(group, list) and all(isinstance(n, str) for n in group), "lock_step_group: names")
+        return data
+    except (Invalid, LinclassError, TypeError, ValueError, KeyError) as exc:
         raise fail_in(path, exc) from None
 
 

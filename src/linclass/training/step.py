@@ -8,7 +8,7 @@ import numpy as np
 
 from ..losses import add_l2_gradient
 from .callbacks import Callback
-from .divergence import divergence_error, is_diverging
+from .divergence import TrainingDiverged, divergence_error, is_diverging
 
 
 @dataclass
@@ -45,3 +45,34 @@ def take_step(state, work: Workspace, X_batch: np.ndarray, T_batch: np.ndarray, 
         raise divergence_error(state, loss, max_loss, which)
     W -= grad
     return loss
+
+
+def step_lanes(active: list, bank, X_batch: np.ndarray, T_batch: np.ndarray, logits_all: np.ndarray, step: int,
+               max_loss: float, drop_diverged: bool) -> bool:
+    """One step of every active (state, Workspace) lane on the batch, whose logits for all lanes are
+    logits_all (B, lanes * K); each lane's step callbacks follow its step. True when a lane diverged
+    and was recorded (drop_diverged), which the caller then drops; without drop_diverged it raises."""
+    diverged = False
+    for position, (state, work) in enumerate(active):
+        if bank.shared:
+            np.copyto(work.logits, logits_all[:, bank.columns(position)])
+        try:
+            loss = take_step(state, work, X_batch, T_batch, work.logits if bank.shared else logits_all, max_loss,
+                             work.which)
+        except TrainingDiverged as error:
+            if not drop_diverged:
+                raise
+            state.record_divergence(error)  # as alone: no loss, callbacks or validation for this step
+            diverged = True
+            continue
+        state.history.train_loss_per_step[step] = loss
+        for callback in work.step_callbacks:
+            callback.on_step_end(state, step)
+            record_stops(active, step, callback)
+    return diverged
+
+
+def record_stops(active: list, step: int, callback) -> None:
+    """Note, for every active model, a stop request the callback just made (on its state or the trainer)."""
+    for state, _ in active:
+        state.record_stop(step, callback)

@@ -27,7 +27,7 @@ from .evaluation import Evaluator
 from .history import History
 from .inputs import check_models, per_model_settings, prepare_data
 from .state import ModelState, Progress
-from .step import Workspace, take_step
+from .step import Workspace, record_stops, step_lanes
 from .weight_bank import WeightBank
 
 __all__ = ["DEFAULT_MAX_LOSS", "Trainer", "TrainingDiverged"]
@@ -37,7 +37,8 @@ class Trainer:
     """Mini-batch SGD over shuffled (or ordered) batches; the last incomplete batch is dropped.
 
     Validation happens every max(1, batches_per_epoch // validations_per_epoch) global steps,
-    counting from step 0, after that step's update.
+    counting from step 0, after that step's update. A diverging step raises TrainingDiverged; with
+    drop_diverged=True that model is dropped instead (model.diverged_ says where) and the others train on.
     """
 
     state_arrays = ("order",)
@@ -45,7 +46,7 @@ class Trainer:
     def __init__(self, *, learning_rate: float = 0.01, batch_size: int = 128, max_epochs: int = 50,
                  shuffle: bool = True, seed: int | None = 0, validations_per_epoch: int = 5,
                  callbacks: list[Callback] | tuple = (), max_loss: float | None = DEFAULT_MAX_LOSS,
-                 stop_event: threading.Event | None = None, threads: int | None = None):
+                 stop_event: threading.Event | None = None, threads: int | None = None, drop_diverged: bool = False):
         self.learning_rate = check_positive_float("learning_rate", learning_rate)
         self.batch_size = check_int("batch_size", batch_size)
         self.max_epochs = check_int("max_epochs", max_epochs)
@@ -53,6 +54,7 @@ class Trainer:
         self.shuffle, self.seed = check_bool("shuffle", shuffle), check_seed(seed)
         self.callbacks = check_callbacks(callbacks)
         self.max_loss = math.inf if max_loss is None else check_positive_float("max_loss", max_loss)
+        self.drop_diverged = check_bool("drop_diverged", drop_diverged)
         if stop_event is not None and not callable(getattr(stop_event, "is_set", None)):
             raise LinclassError(f"stop_event must be a threading.Event or None; got {stop_event!r}.")
         # Set (e.g. by stop_on_signals) to end training after the current step, resumably.
@@ -135,7 +137,7 @@ class Trainer:
                   np.errstate(over="ignore", invalid="ignore")):
                 self._loop(map_blocks)
                 self.bank.detach()
-                finished = [state for state in states if not state.interrupted]
+                finished = [state for state in states if not state.interrupted and state.divergence is None]
                 for state in finished:
                     state.completed = True
                 if finished:  # the weights after the last step, evaluated once (before any restore)
@@ -174,7 +176,7 @@ class Trainer:
         batch, batch_targets = X.buffer(batch_size), np.empty((batch_size, K), dtype=X.dtype)
         logits_all = np.empty((batch_size, bank.weights.shape[1]), dtype=X.dtype)
         lanes = [(state, Workspace.for_state(state, batch_size, D, K, X.dtype, shared)) for state in self.model_states]
-        active = [lane for lane in lanes if not lane[0].stop_training]
+        active = [lane for lane in lanes if lane[0].training]
         if not active:
             return
         if len(active) < len(lanes):
@@ -194,14 +196,12 @@ class Trainer:
                     T_batch = np.take(T, rows, axis=0, out=batch_targets)
                 np.matmul(X_batch, bank.weights, out=logits_all)
                 step = progress.global_step
-                for position, (state, work) in enumerate(active):
-                    if shared:
-                        np.copyto(work.logits, logits_all[:, bank.columns(position)])
-                    state.history.train_loss_per_step[step] = take_step(
-                        state, work, X_batch, T_batch, work.logits if shared else logits_all, self.max_loss, work.which)
-                    for callback in work.step_callbacks:
-                        callback.on_step_end(state, step)
-                        _record_stops(active, step, callback)
+                if step_lanes(active, bank, X_batch, T_batch, logits_all, step, self.max_loss, self.drop_diverged):
+                    # dropped before this step's validation, which a run alone never reaches
+                    active = [lane for lane in active if lane[0].divergence is None]
+                    if not active:
+                        return
+                    logits_all = self._compact(active)
                 if step % progress.validate_every == 0:
                     self._validate(step, active, map_blocks)
                 progress.batch_index += 1
@@ -230,13 +230,7 @@ class Trainer:
             state.history.validation[step] = state.last_logs = logs
             for callback in state.callbacks:
                 callback.on_validation_end(state, step, logs)
-                _record_stops(active, step, callback)
-
-
-def _record_stops(active: list, step: int, callback) -> None:
-    """Note, for every active model, a stop request the callback just made (on its state or the trainer)."""
-    for state, _ in active:
-        state.record_stop(step, callback)
+                record_stops(active, step, callback)
 
 
 @functools.cache
