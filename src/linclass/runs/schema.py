@@ -79,6 +79,20 @@ def parse_history(data, path, steps: int | None = None) -> History:
         raise fail_in(path, exc) from None
 
 
+def lane_steps(lane, global_step: int) -> int:
+    """The steps a checkpoint lane's history holds: up to its early stop (inclusive) or up to the step that
+    diverged (exclusive) when it left its lock-step group, else every step the loop ran (global_step)."""
+    need(isinstance(lane, dict), "each lane must be an object")
+    stop, diverged = lane.get("stopped_early"), lane.get("diverged")
+    if diverged is not None:
+        need(isinstance(diverged, dict) and is_int(diverged.get("step"), 0, global_step), "lane.diverged.step")
+        return diverged["step"]
+    if stop is not None:
+        need(isinstance(stop, dict) and is_int(stop.get("step"), 0, global_step - 1), "lane.stopped_early.step")
+        return stop["step"] + 1
+    return global_step
+
+
 RUN_FIELDS = {"steps", "early_stop", "best_step", "at_stop", "best", "weight_norm", "weight_norm_squared"}
 REPRODUCTION_FIELDS = {"run_dir", "n_train_images", "n_val_images", "steps_per_epoch", "validate_every",
                        "last_validation_step", "last_epoch_batch_loss", "config", "wall_seconds"}

@@ -137,6 +137,9 @@ class Trainer:
                   np.errstate(over="ignore", invalid="ignore")):
                 self._loop(map_blocks)
                 self.bank.detach()
+                if any(state.interrupted for state in states):  # a group resumes as one: its stopped models
+                    for state in states:  # too keep their last weights (not the restored best) for resume
+                        state.interrupted = state.divergence is None
                 finished = [state for state in states if not state.interrupted and state.divergence is None]
                 for state in finished:
                     state.completed = True
