@@ -150,7 +150,11 @@ def test_bad_grid_is_one_line_exit_2_and_writes_nothing(tmp_path, mnist_dir, cap
 
 def test_help_states_every_default():
     options = _options("sweep")
-    assert {"--lr", "--l2", "--seeds", "--jobs", "--protocol", "--dataset", "--train-size"} <= set(options)
+    assert {"--lr", "--l2", "--seeds", "--jobs", "--protocol", "--dataset", "--train-size",
+            "--early-stopping-baseline", "--no-restore-best-weights"} <= set(options)
+    train_options = _options("train")
+    for option in ("--early-stopping-baseline", "--no-restore-best-weights"):  # the same words as train's
+        assert options[option] == train_options[option]
     for option, text in options.items():
         if option != "--resume":
             assert re.search(r"\(default: [^)]+\)", text), f"{option} does not state its default: {text!r}"

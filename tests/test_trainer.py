@@ -298,3 +298,40 @@ def test_final_weight_metrics_match_the_original_loop(mnist, l2):
                                expected, rtol=0, atol=1e-6)
     if not l2:  # the last step (7799) is not a validation step (7781): the final weights are evaluated once more
         assert max(model.history_.validation) == 7781 and final != model.final_metrics_
+
+
+def test_drop_diverged_drops_a_diverging_model_and_the_others_end_as_alone():
+    """Trainer(drop_diverged=True): a model whose step diverges leaves the lock-step group at once, keeping
+    the weights and history a run alone has when it raises; the others end exactly as alone. (Softmax: a
+    lock-step group of logistic models, K = 1, is not bit-identical to runs alone even without divergence.)"""
+    from linclass.training import Divergence
+
+    X, y = toy_problem()
+    lanes = [(0.1, 0.0), (1e6, 0.0), (0.1, 15.0), (0.1, 1.0)]  # 1e6 diverges at step 3, λ 15 (rate·λ > 1) at 18
+
+    def trainer(rate=0.1, **options):
+        return Trainer(learning_rate=rate, batch_size=8, max_epochs=6, seed=0, validations_per_epoch=2,
+                       callbacks=[EarlyStopping(patience=4)], **options)
+
+    together = [SoftmaxRegression(l2_strength=strength) for _, strength in lanes]
+    trainer(drop_diverged=True).fit_many(together, X, y, X, y, learning_rates=[rate for rate, _ in lanes])
+    steps = []
+    for (rate, strength), joint in zip(lanes, together):
+        alone = SoftmaxRegression(l2_strength=strength)
+        try:
+            alone.fit(X, y, X, y, trainer=trainer(rate))
+            assert joint.diverged_ is None
+            assert joint.final_weights_metrics_ == alone.final_weights_metrics_
+        except TrainingDiverged as error:
+            assert joint.diverged_ == Divergence.from_error(error)
+            assert joint.diverged_.message == str(error) and joint.diverged_.step == error.step
+            steps.append(error.step)
+        np.testing.assert_array_equal(joint.weights_, alone.weights_)
+        assert joint.history_ == alone.history_ and joint.n_steps_ == alone.n_steps_
+        assert joint.early_stop_ == alone.early_stop_ and joint.best_metrics_ == alone.best_metrics_
+    assert steps == [3, 18]  # validations every 4 steps: one before the second, one after four more
+    assert together[3].early_stop_ is not None and together[0].early_stop_ is None  # and one lane stopped early
+    # without drop_diverged the group raises, as before, naming the model
+    with pytest.raises(TrainingDiverged, match=r"diverged at step 3 \(epoch 0\) \(SoftmaxRegression"):
+        trainer().fit_many([SoftmaxRegression(l2_strength=s) for _, s in lanes], X, y, X, y,
+                           learning_rates=[rate for rate, _ in lanes])

@@ -92,14 +92,15 @@ def file_sha256(path: str | os.PathLike, max_bytes: int) -> str:
 # ---------------------------------------------------------------- status.json
 # One schema for run folders (complete, or interrupted with a checkpoint) and reproductions:
 #   {"written_by": "linclass", "version": "0.1.0", "kind": "run" | "reproduction" | "sweep",
-#    "state": "complete" | "incomplete", "files": {name: sha256}, ...details}
-# details: a complete run has "steps"; an interrupted one "completed_steps" and "resume" (the command
+#    "state": "complete" | "incomplete" | "diverged", "files": {name: sha256}, ...details}
+# details: a complete run has "steps", and so has a "diverged" one (a sweep's run whose training diverged:
+# the steps it took before; it has no weights); an interrupted one "completed_steps" and "resume" (the command
 # that continues it); a reproduction or a sweep has "settings" and, while incomplete, "resume". "files"
 # holds the SHA-256 of each file of a run folder (verify_files checks them at load), absent before issue 10.
 STATUS_FILE = "status.json"
 WRITTEN_BY = "linclass"
 STATUS_KINDS = ("run", "reproduction", "sweep")
-STATUS_STATES = ("complete", "incomplete")
+STATUS_STATES = ("complete", "incomplete", "diverged")  # "diverged": runs only
 _DETAIL_TYPES = {"version": str, "steps": int, "completed_steps": int, "resume": str, "settings": dict,
                  "files": dict}
 MAX_FILE_BYTES = 1 << 30
@@ -108,7 +109,7 @@ MAX_FILE_BYTES = 1 << 30
 def write_status(folder: str | os.PathLike, kind: str, state: str, *, files=(), **details) -> None:
     """Write folder/status.json (atomically) with the linclass marker, kind, state, the SHA-256 of
     each of `files` (names in folder) and details."""
-    if kind not in STATUS_KINDS or state not in STATUS_STATES:
+    if kind not in STATUS_KINDS or state not in STATUS_STATES or (state == "diverged" and kind != "run"):
         raise LinclassError(f"status kind must be in {STATUS_KINDS} and state in {STATUS_STATES}; "
                             f"got {kind!r}, {state!r}.")
     folder = Path(folder)
@@ -133,6 +134,8 @@ def read_status(folder: str | os.PathLike) -> dict | None:
     if "written_by" not in status:
         status["kind"] = "reproduction" if "settings" in status else "run"
     elif status.get("written_by") != WRITTEN_BY or status.get("kind") not in STATUS_KINDS:
+        return None
+    if status["state"] == "diverged" and status["kind"] != "run":
         return None
     for key, kind in _DETAIL_TYPES.items():
         value = status.get(key, kind())

@@ -62,6 +62,7 @@ class LinearClassifier(Estimator):
         self.final_metrics_, self.best_metrics_, self.best_step_ = (result.final_metrics, result.best_metrics,
                                                                     result.best_step)
         self.final_weights_metrics_ = result.final_weights_metrics
+        self.diverged_ = result.diverged  # a training.Divergence, or None
 
     # -- estimator API
     def fit(self, X, y, X_val=None, y_val=None, *, trainer: Trainer | None = None):

@@ -6,9 +6,10 @@ import argparse
 import shlex
 import sys
 
+from ..errors import LinclassError
 from ..runs import RunConfig
 from ..sweeps import Grid, sweep
-from .args import _digit, _positive_int, add_data_options, add_protocol_options
+from .args import _digit, _finite_float, _positive_int, add_data_options, add_protocol_options
 from .train import _classes
 
 DEFAULT_SWEEP_DIR = "sweeps/latest"
@@ -39,8 +40,10 @@ def add_sweep_parser(commands) -> None:
         "sweep", help="train a grid of learning rates x λ x seeds in lock-step and compare them",
         description="Train one run per learning rate x λ x seed (runs that share a batch order train in "
         "lock-step, each bit for bit as alone) and write sweep.json, sweep.csv, a heat map of validation "
-        "accuracy (figures/) and every run's folder (runs/<name>/) into --out. Unset options take the "
-        "course report's defaults for the model.")
+        "accuracy (figures/) and every run's folder (runs/<name>/) into --out. A run whose training diverges "
+        "is dropped from its group and recorded as diverged (the others train on); the best cell ignores "
+        "cells with a diverged run, and if every cell diverged the command fails and writes nothing. Unset "
+        "options take the course report's defaults for the model.")
     add = sweep_parser.add_argument
     add("--model", choices=("logistic", "softmax"), default="softmax",
         help="logistic: two classes, target 1 for the first; softmax: all ten classes (default: softmax)")
@@ -69,6 +72,12 @@ def add_sweep_parser(commands) -> None:
                           help="stop after this many validations without a new best validation loss (default: 10)")
     stopping.add_argument("--no-early-stopping", dest="patience", action="store_const", const=None,
                           help="train all epochs and keep the final weights (default: early stopping on)")
+    add("--early-stopping-baseline", type=_finite_float(0.0, inclusive=True), metavar="LOSS",
+        help="a validation only counts as an improvement below this loss too; the original assignment code used "
+        "1.0 (default: none, any first validation is an improvement)")
+    add("--no-restore-best-weights", dest="restore_best_weights", action="store_false",
+        help="keep the weights at the stop, as the original code did (default: restore the weights of the lowest "
+        "validation loss)")
     add("--dtype", choices=("float64", "float32"), default="float64",
         help="floating-point type of the features and weights (default: float64)")
     add("--out", default=DEFAULT_SWEEP_DIR, help=f"folder to write (default: {DEFAULT_SWEEP_DIR}); refused if it "
@@ -89,13 +98,17 @@ def _base_config(args) -> RunConfig:
     """The settings every run of the sweep shares; the grid sets learning_rate, l2_strength and seed."""
     return RunConfig(model=args.model, dataset=args.dataset, classes=_classes(args), batch_size=args.batch_size,
                      max_epochs=args.epochs, penalize_bias=args.penalize_bias, shuffle=args.shuffle,
-                     patience=args.patience, dtype=args.dtype, protocol=args.protocol, train_size=args.train_size)
+                     patience=args.patience, early_stopping_baseline=args.early_stopping_baseline,
+                     restore_best_weights=args.restore_best_weights, dtype=args.dtype, protocol=args.protocol,
+                     train_size=args.train_size)
 
 
 def cmd_sweep(args) -> int:
     if args.resume:
         print(f"resuming the sweep in {args.out} with its saved settings (options other than --jobs, --data-dir "
               "and --no-progress are ignored)", file=sys.stderr)
+    elif args.patience is None and args.early_stopping_baseline is not None:
+        raise LinclassError("--early-stopping-baseline needs early stopping; drop it or --no-early-stopping.")
     grid = Grid(tuple(args.lr), tuple(args.l2), tuple(args.seeds))
     summary = sweep(args.out, _base_config(args), grid, jobs=args.jobs, force=args.force, data_dir=args.data_dir,
                     progress=args.progress, resume=args.resume)
@@ -106,8 +119,20 @@ def cmd_sweep(args) -> int:
         return 130
     print(f"{len(summary['runs'])} runs written to {args.out}/ in {summary['wall_seconds']:.1f} s: sweep.json, "
           f"sweep.csv, {', '.join(summary['figures'])} (and .svg), runs/<name>/")
+    if summary["diverged"]:
+        print(diverged_line(summary))
     print(best_line(summary))
     return 0
+
+
+def diverged_line(summary: dict) -> str:
+    """The runs whose training diverged: how many, the first few with their step, and that the best ignores them."""
+    diverged, shown = summary["diverged"], 4
+    names = "; ".join(f"lr {d['learning_rate']:g}, λ {d['l2_strength']:g}, seed {d['seed']} at step {d['step']}"
+                      for d in diverged[:shown])
+    more = f"; and {len(diverged) - shown} more" if len(diverged) > shown else ""
+    return (f"diverged: {len(diverged)} of {len(summary['runs'])} runs ({names}{more}); their cells are marked "
+            "diverged and left out of the best (sweep.json \"diverged\" says where and why)")
 
 
 def best_line(summary: dict) -> str:

@@ -21,7 +21,8 @@ from ..errors import LinclassError
 from ..runs import DTYPES, RunConfig, output_folder
 from ..training import stop_on_signals
 from ..data import load_dataset
-from .execute import load_finished, remove_checkpoint, run_all
+from .execute import remove_checkpoint, run_all
+from .finish import load_finished
 from .interactive import write_task4_widgets
 from .plan import LAMBDAS, RULES, TASKS, effective_jobs, group_experiments, plan_experiments
 from .summary import build_summary

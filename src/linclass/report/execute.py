@@ -11,36 +11,22 @@ import os
 import shutil
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..data import ImageDataset
 from ..errors import LinclassError
 from ..preprocess import Split
-from ..runs import (RunConfig, held_out_metrics, load_data, load_run, make_split, run_state, save_run, summarize,
-                    train_many)
+from ..runs import RunConfig, load_data, make_split, train_many
 from ..runs.checkpoint_file import check_order, checkpoint_members
 from ..runs.store import load_trainer_state, save_trainer_state
-from ..training import History, ProgressBar
+from ..training import ProgressBar
+from .finish import Result, finish
 from .gradient_check import check_gradients, say
 from .plan import (BLAS_THREADS, MAX_TITLES, Experiment, checkpoint_name, effective_jobs, group_experiments,
                    group_titles)
 from .workers import Supervisor
-
-
-@dataclass
-class Result:
-    """What a finished experiment hands back: its RUN record, history and final (restored) weights."""
-
-    experiment: Experiment
-    summary: dict
-    history: History
-    weights: np.ndarray
-    wall_seconds: float
-    group: tuple[str, ...] = ()  # the experiments trained in lock-step with it, itself included
 
 
 _datasets: dict[tuple, ImageDataset] = {}
@@ -58,18 +44,13 @@ def _split_for(config: RunConfig, data_dir: str | None) -> Split:
     return _splits[key]
 
 
-def confusion(model, X: np.ndarray, y: np.ndarray, n_classes: int) -> list[list[int]]:
-    """(K, K) counts of the model's predictions on X: row = true class, column = predicted class."""
-    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(counts, (y, model.predict(X)), 1)
-    return counts.tolist()
-
-
 def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | None = None, *,
               position: str = "", progress: bool = False, progress_bar: bool = False,
-              stop_event=None, threads: int | None = None) -> list[Result] | None:
+              stop_event=None, threads: int | None = None, drop_diverged: bool = False) -> list[Result] | None:
     """Train experiments that differ only in learning rate and L2 together (lock-step, one BLAS thread),
     and write each one's run folder runs_dir/<name>/. Each result is bit-identical to training it alone.
+    A diverging run raises TrainingDiverged, or with drop_diverged (sweeps) leaves the group and is
+    written as diverged (finish.py) while the others train on.
 
     Returns None, writing nothing, when stop_event ends the training early."""
     titles = group_titles(experiments)
@@ -90,54 +71,30 @@ def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | Non
         bars = [[ProgressBar(experiments[0].title if len(experiments) == 1
                              else f"{len(experiments)} runs in lock-step")]] if progress_bar else [[]]
         models = train_many([e.config for e in experiments], split, resume_from=resume_from, stop_event=stop_event,
-                            callbacks_per_model=bars + [[] for _ in experiments[1:]], threads=threads)
+                            callbacks_per_model=bars + [[] for _ in experiments[1:]], threads=threads,
+                            drop_diverged=drop_diverged)
     if models[0].checkpoint_ is not None:
         save_trainer_state(saved_state, models[0].checkpoint_, configs, names)
         say(progress, f"[{position}] interrupted at step {models[0].checkpoint_['meta']['global_step']}; "
                        "saved for --resume")
         return None
-    results = [_finish(experiment, model, split, runs_dir, experiments) for experiment, model in zip(experiments, models)]
+    results = [finish(experiment, model, split, runs_dir, experiments) for experiment, model in zip(experiments, models)]
     remove_checkpoint(saved_state)
     remove_checkpoint(legacy)
     say(progress, f"[{position}] done in {models[0].wall_seconds_:.1f} s: " + (
         "; ".join(f"{r.experiment.title}: {_ending(r)}" for r in results) if len(results) <= MAX_TITLES
-        else f"{sum(r.summary['early_stop'] is not None for r in results)} of {len(results)} stopped early"))
+        else f"{sum(not r.diverged and r.summary['early_stop'] is not None for r in results)} of {len(results)} "
+             f"stopped early" + (f", {sum(r.diverged for r in results)} diverged" if any(r.diverged for r in results)
+                                 else "")))
     return results
 
 
 def _ending(result: Result) -> str:
+    if result.diverged:
+        return f"diverged at step {result.summary['diverged']['step']} (dropped from the group)"
     stop, epochs = result.summary["early_stop"], result.experiment.config.max_epochs
     return (f"early stopping at step {stop['step']} (epoch {stop['epoch']})" if stop
             else f"all {epochs} epoch{'' if epochs == 1 else 's'}")
-
-
-def _finish(experiment: Experiment, model, split: Split, runs_dir: Path, group: list[Experiment]) -> Result:
-    steps_per_epoch = len(split.y_train) // experiment.config.batch_size
-    validation_steps, _ = model.history_.series("val_loss")
-    _, batch_losses = model.history_.series("train_loss_per_step")
-    last_epoch = batch_losses[-steps_per_epoch:]
-    summary = summarize(model)
-    summary.update({
-        "run_dir": f"runs/{experiment.name}",
-        "n_train_images": len(split.y_train),
-        "n_val_images": len(split.y_val),
-        "steps_per_epoch": steps_per_epoch,
-        "validate_every": int(np.min(np.diff(validation_steps))) if len(validation_steps) > 1 else None,
-        "last_validation_step": int(validation_steps[-1]) if len(validation_steps) else None,
-        "last_epoch_batch_loss": {"mean": float(last_epoch.mean()), "std": float(last_epoch.std())},
-        "config": experiment.config.to_json(),
-    })
-    if experiment.config.model == "softmax":
-        summary["val_confusion"] = confusion(model, split.X_val, split.y_val, split.n_classes)
-    test = held_out_metrics(model, split)  # the only use of the test set, after training
-    if test is not None:
-        summary["test"] = test
-    folder = Path(runs_dir) / experiment.name
-    folder.mkdir(parents=True, exist_ok=True)
-    save_run(folder, experiment.config, model,
-             {**summary, "wall_seconds": model.wall_seconds_, "lock_step_group": [e.name for e in group]})
-    return Result(experiment, summary, model.history_, model.weights_, model.wall_seconds_,
-                  tuple(e.name for e in group))
 
 
 def _longest_first(group: list[Experiment]) -> tuple:
@@ -148,12 +105,13 @@ def _longest_first(group: list[Experiment]) -> tuple:
 def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | None = None,
             gradient_check: bool = False, seed: int = 0, jobs: int = 1, progress: bool = True,
             stop_event=None, dataset: str = "mnist", classes: tuple[int, int] | None = None,
-            groups: list[list[Experiment]] | None = None) -> tuple[dict[str, Result], dict | None]:
+            groups: list[list[Experiment]] | None = None,
+            drop_diverged: bool = False) -> tuple[dict[str, Result], dict | None]:
     """Run the gradient check (if asked) and every experiment; ({name: Result}, task-1 record or None).
 
     groups: the lock-step groups of the experiments (default: the report's, group_experiments). jobs > 1
     runs them in that many worker processes; the results do not depend on jobs. When stop_event is
-    set, the runs in progress are dropped and only the finished ones are returned.
+    set, the runs in progress are dropped and only the finished ones are returned. drop_diverged: see run_group.
     """
     stop_event = stop_event if stop_event is not None else threading.Event()
     if groups is None:  # the groups saved by an interrupted run as they were, the others as jobs says
@@ -169,7 +127,7 @@ def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | No
     tasks = tasks[:int(gradient_check)] + [
         ("group", run_group, (group, runs_dir, data_dir),
          {"position": f"{i + first}/{total}", "progress": progress, "threads": max(1, (os.cpu_count() or 1) // jobs),
-          "progress_bar": jobs == 1 and progress and sys.stderr.isatty()})
+          "progress_bar": jobs == 1 and progress and sys.stderr.isatty(), "drop_diverged": drop_diverged})
         for i, group in enumerate(groups)]
     if jobs == 1:
         def outputs():
@@ -212,23 +170,6 @@ def saved_groups(runs_dir: Path, experiments: list[Experiment]) -> list[list[Exp
             groups.append([by_name[n] for n in names])
             claimed.update(names)
     return groups
-
-
-def load_finished(runs_dir: Path, experiments: list[Experiment]) -> dict[str, Result]:
-    """The experiments whose run folders under runs_dir are complete, with their results."""
-    finished = {}
-    for experiment in experiments:
-        folder = Path(runs_dir) / experiment.name
-        if run_state(folder) != "complete":
-            continue
-        config, model, metrics = load_run(folder, reproduction=True)
-        if config != experiment.config:
-            raise LinclassError(f"{folder} was trained with other settings; start again without --resume.")
-        wall_seconds = metrics.pop("wall_seconds")
-        metrics["config"] = config.to_json()  # a run folder from before the renaming holds the old names
-        finished[experiment.name] = Result(experiment, metrics, model.history_, model.weights_, wall_seconds,
-                                           tuple(metrics.pop("lock_step_group", (experiment.name,))))
-    return finished
 
 
 def _collect(outputs, experiments: list[Experiment]) -> tuple[dict[str, Result], dict | None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..training import History
-from .execute import Result
+from .finish import Result
 from .plan import RULES
 
 # Every number the original course report states (steps and epochs counted from 0, as here):

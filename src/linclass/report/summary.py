@@ -14,9 +14,9 @@ from ..data import dataset_source
 from ..preprocess import HOLDOUT_START
 from .figures import (accuracy_figure, lambda_accuracy_figure, loss_figure, norm_figure, save_figure,
                       shuffle_accuracy_figure, shuffle_loss_figure, weights_figure)
-from .execute import Result
 from .fidelity import against_original, seed_spread
 from .findings import batch_loss_repeat, confused_pairs, loss_limits, shuffle_spikes, weight_detail, zoom_limits
+from .finish import Result
 from .plan import BLAS_THREADS, LAMBDAS, RULES, TASKS, seed_counts
 
 

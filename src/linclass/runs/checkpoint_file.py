@@ -20,7 +20,7 @@ from .._io import atomic_file, read_json
 from .._npz import Spec, pack_npz, read_member, read_npz
 from ..errors import LinclassError
 from .config import RunConfig
-from .schema import Invalid, check_legacy_meta, fail_in, is_int, need, parse_config, parse_history
+from .schema import Invalid, check_legacy_meta, fail_in, is_int, lane_steps, need, parse_config, parse_history
 from .train import make_model
 
 CHECKPOINT_FILE = "checkpoint.npz"
@@ -85,6 +85,9 @@ def read_checkpoint(path: Path, configs: list[RunConfig]) -> dict:
         need(isinstance(meta, dict) and is_int(meta.get("global_step")), "meta.global_step")
         need(meta["global_step"] == manifest["global_step"], "its step counters disagree")
         need(isinstance(histories, list) and len(histories) == len(configs), "one history per run")
+        lanes = meta.get("lanes")
+        need(isinstance(lanes, list) and len(lanes) == len(configs), "meta.lanes: one lane per run")
+        steps = [lane_steps(lane, meta["global_step"]) for lane in lanes]
         declared = manifest["arrays"]
         need(isinstance(declared, dict), "arrays must be an object")
         specs = {name: Spec(info["dtype"], tuple(info["shape"])) for name, info in declared.items()}
@@ -95,8 +98,8 @@ def read_checkpoint(path: Path, configs: list[RunConfig]) -> dict:
     for name, array in arrays.items():
         if _array_sha(array) != declared[name]["sha256"]:
             raise fail_in(path, Invalid(f"entry {name!r} does not belong to this checkpoint (SHA-256 differs)"))
-    steps = meta["global_step"]
-    return {"meta": meta, "arrays": arrays, "histories": [parse_history(h, path, steps) for h in histories]}
+    return {"meta": meta, "arrays": arrays,
+            "histories": [parse_history(h, path, n) for h, n in zip(histories, steps)]}
 
 
 def _check_known_shapes(specs: dict[str, Spec], configs: list[RunConfig], path) -> None:
@@ -136,7 +139,11 @@ def read_legacy_checkpoint(folder: Path, configs: list[RunConfig]) -> dict:
     check_legacy_meta(meta, len(configs), folder / "checkpoint.json")
     if not isinstance(histories, list) or len(histories) != len(configs):
         raise fail_in(folder / "histories.json", Invalid("it must hold one history per run"))
-    parsed = [parse_history(h, folder / "histories.json", meta["global_step"]) for h in histories]
+    try:
+        steps = [lane_steps(lane, meta["global_step"]) for lane in meta["lanes"]]
+    except Invalid as exc:
+        raise fail_in(folder / "checkpoint.json", exc) from None
+    parsed = [parse_history(h, folder / "histories.json", n) for h, n in zip(histories, steps)]
     outputs, dtype = make_model(configs[0]).n_outputs, np.dtype(configs[0].dtype)
     specs = {"order": Spec(np.int64, (None,))}
     optional = []

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..errors import LinclassError
-from ..training import METRIC_NAMES, History
+from ..training import METRIC_NAMES, Divergence, History
 from .config import RunConfig
 
 MAX_STEP = 10**9
@@ -79,6 +79,20 @@ def parse_history(data, path, steps: int | None = None) -> History:
         raise fail_in(path, exc) from None
 
 
+def lane_steps(lane, global_step: int) -> int:
+    """The steps a checkpoint lane's history holds: up to its early stop (inclusive) or up to the step that
+    diverged (exclusive) when it left its lock-step group, else every step the loop ran (global_step)."""
+    need(isinstance(lane, dict), "each lane must be an object")
+    stop, diverged = lane.get("stopped_early"), lane.get("diverged")
+    if diverged is not None:
+        need(isinstance(diverged, dict) and is_int(diverged.get("step"), 0, global_step), "lane.diverged.step")
+        return diverged["step"]
+    if stop is not None:
+        need(isinstance(stop, dict) and is_int(stop.get("step"), 0, global_step - 1), "lane.stopped_early.step")
+        return stop["step"] + 1
+    return global_step
+
+
 RUN_FIELDS = {"steps", "early_stop", "best_step", "at_stop", "best", "weight_norm", "weight_norm_squared"}
 REPRODUCTION_FIELDS = {"run_dir", "n_train_images", "n_val_images", "steps_per_epoch", "validate_every",
                        "last_validation_step", "last_epoch_batch_loss", "config", "wall_seconds"}
@@ -108,6 +122,21 @@ def check_run_metrics(data, path, reproduction: bool = False) -> dict:
             _check_reproduction_fields(data)
         return data
     except (Invalid, TypeError, ValueError, KeyError) as exc:
+        raise fail_in(path, exc) from None
+
+
+def check_diverged_metrics(data, path) -> dict:
+    """metrics.json of a run whose training diverged: "diverged" (training.Divergence's record), the
+    "steps" it took before (the diverged step) and its wall_seconds."""
+    try:
+        need(isinstance(data, dict) and {"diverged", "steps"} <= set(data), "it must hold diverged and steps")
+        divergence = Divergence.from_json(data["diverged"])
+        need(is_int(data["steps"]) and data["steps"] == divergence.step, "steps must equal diverged.step")
+        need(is_number(data.get("wall_seconds"), 0.0), "wall_seconds must be a number >= 0")
+        group = data.get("lock_step_group", [])
+        need(isinstance(group, list) and all(isinstance(n, str) for n in group), "lock_step_group: names")
+        return data
+    except (Invalid, LinclassError, TypeError, ValueError, KeyError) as exc:
         raise fail_in(path, exc) from None
 
 

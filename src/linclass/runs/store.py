@@ -1,6 +1,7 @@
 """A run folder on disk: config.json, history.json, weights.npz, metrics.json and status.json (see
 _io.write_status, which records the SHA-256 of each file), each written atomically; or, for an
-interrupted run, config.json, checkpoint.npz (checkpoint_file.py) and status.json.
+interrupted run, config.json, checkpoint.npz (checkpoint_file.py) and status.json; or, for a sweep's
+run whose training diverged, config.json, history.json, metrics.json (where and why) and status.json.
 
 Everything read back is untrusted: status.json, then each file's SHA-256, then its schema (schema.py),
 then the npz entries by name with their headers checked before reading. Any problem is one
@@ -19,11 +20,13 @@ from ..errors import LinclassError
 from .checkpoint_file import (CHECKPOINT_FILE, N_FEATURES, read_checkpoint, read_legacy_checkpoint,
                               write_checkpoint)
 from .config import RunConfig
-from .schema import check_run_metrics, check_weights, fail_in, parse_config, parse_history
+from .schema import check_diverged_metrics, check_run_metrics, check_weights, fail_in, parse_config, parse_history
 from .train import make_model
 
 RUN_FILES = ("config.json", "history.json", "weights.npz", "metrics.json")
 CHECKPOINT_FILES = ("config.json", CHECKPOINT_FILE)
+DIVERGED_FILES = ("config.json", "history.json", "metrics.json")
+RETRAIN_ADVICE = "train it again with a lower learning rate (or λ)"
 LEGACY_CHECKPOINT_FILES = ("config.json", "histories.json", "weights.npz", "checkpoint.json")
 
 
@@ -43,6 +46,32 @@ def save_run(folder: Path, config: RunConfig, model, summary: dict) -> None:
     write_json(folder / "metrics.json", summary)
     save_npz(folder / "weights.npz", weights=model.weights_)
     write_status(folder, "run", "complete", files=RUN_FILES, steps=summary["steps"])
+
+
+def save_diverged_run(folder: Path, config: RunConfig, history, record: dict) -> None:
+    """Write a run whose training diverged into folder (which must exist): config.json, history.json (the
+    steps before), metrics.json (record: "diverged", "steps", ...) and status.json. No weights: none are
+    worth using."""
+    write_json(folder / "config.json", config.to_json())
+    write_json(folder / "history.json", history.to_json())
+    write_json(folder / "metrics.json", record)
+    write_status(folder, "run", "diverged", files=DIVERGED_FILES, steps=record["steps"])
+
+
+def load_diverged_run(folder: str | os.PathLike):
+    """(config, history, metrics dict) of a folder save_diverged_run wrote, every file checked."""
+    folder = _folder(folder)
+    status = read_status(folder)
+    if status is None or status["kind"] != "run" or status["state"] != "diverged":
+        raise LinclassError(f"{folder} is not a linclass run whose training diverged.")
+    verify_files(folder, status)
+    config = parse_config(_json(folder / "config.json"), folder / "config.json")
+    metrics = check_diverged_metrics(_json(folder / "metrics.json"), folder / "metrics.json")
+    return config, parse_history(_json(folder / "history.json"), folder / "history.json", metrics["steps"]), metrics
+
+
+def _diverged_at(status: dict) -> str:
+    return f" at step {status['steps']}" if "steps" in status else ""
 
 
 def save_checkpoint(folder: Path, config: RunConfig, checkpoint: dict, resume_hint: str) -> None:
@@ -94,6 +123,9 @@ def load_checkpoint(folder: str | os.PathLike) -> tuple[RunConfig, dict]:
     state = status["state"] if status is not None and status["kind"] == "run" else None
     if state == "complete":
         raise LinclassError(f"{folder} is a complete run; there is nothing to resume.")
+    if state == "diverged":
+        raise LinclassError(f"{folder} is a run whose training diverged{_diverged_at(status)}; there is nothing to "
+                            f"resume: {RETRAIN_ADVICE}.")
     legacy = not (folder / CHECKPOINT_FILE).is_file()
     missing = [name for name in (LEGACY_CHECKPOINT_FILES if legacy else CHECKPOINT_FILES)
                if not (folder / name).is_file()]
@@ -117,6 +149,10 @@ def load_run(folder: str | os.PathLike, *, reproduction: bool = False):
     status = read_status(folder)
     if status is not None and status["kind"] in ("reproduction", "sweep"):
         raise LinclassError(f"{folder} is a {status['kind']}, not a run; give one of its runs/<name>/ folders.")
+    if status is not None and status["state"] == "diverged":
+        raise LinclassError(f"{folder} is a run whose training diverged{_diverged_at(status)}: it has no trained "
+                            f"weights to use (its history.json and metrics.json show the steps before); "
+                            f"{RETRAIN_ADVICE}.")
     if status is not None and status["state"] == "incomplete":
         raise LinclassError(f"{folder} is an interrupted run; finish it with "
                             f"'linclass train --resume --out {shlex.quote(str(folder))}'.")

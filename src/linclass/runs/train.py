@@ -76,7 +76,7 @@ def train(config: RunConfig, split: Split, callbacks: list[Callback] = (), *,
 
 def train_many(configs: list[RunConfig], split: Split,
                callbacks_per_model: list[list[Callback]] | None = None, *, resume_from: dict | None = None,
-               stop_event=None, threads: int | None = None) -> list[LinearClassifier]:
+               stop_event=None, threads: int | None = None, drop_diverged: bool = False) -> list[LinearClassifier]:
     """Train fresh models as configs say on split, or continue interrupted ones (resume_from).
 
     Runs that differ only in their learning rate and L2 settings (so they share the batch order) train
@@ -84,6 +84,7 @@ def train_many(configs: list[RunConfig], split: Split,
     would alone. When stop_event (see
     training.stop_on_signals) is set, training ends after the current step; the models then have
     interrupted_ = True and checkpoint_ (shared) for a later resume_from. Sets wall_seconds_ (shared).
+    A diverging run raises TrainingDiverged, or with drop_diverged leaves the group (its diverged_ says where).
     """
     configs = [config.resolved() for config in configs]
     base = configs[0]
@@ -96,7 +97,7 @@ def train_many(configs: list[RunConfig], split: Split,
     if len(extra) != len(configs):
         raise LinclassError(f"callbacks_per_model has {len(extra)} lists for {len(configs)} runs; give one per run.")
     models = [make_model(config) for config in configs]
-    trainer = Trainer(**schedule(base), stop_event=stop_event, threads=threads)
+    trainer = Trainer(**schedule(base), stop_event=stop_event, threads=threads, drop_diverged=drop_diverged)
     started = time.perf_counter()
     trainer.fit_many(models, split.X_train, split.y_train, split.X_val, split.y_val,
                      callbacks_per_model=[make_callbacks(base, callbacks) for callbacks in extra],

@@ -2,7 +2,8 @@
 sweep.json, sweep.csv, the heat map and each run's folder OUT/runs/<name>/ into one folder.
 
 The groups run through report.execute (worker processes, Ctrl-C, saved trainer states), exactly as
-the report's runs do; an interrupted sweep is completed in place by resume=True.
+the report's runs do; an interrupted sweep is completed in place by resume=True. A run whose training
+diverges leaves its group (the others train on, each as alone) and is recorded as diverged.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from pathlib import Path
 
 from .._io import read_incomplete_settings, write_status
 from .._validation import check_int
-from ..report.execute import load_finished, remove_checkpoint, run_all
+from ..errors import LinclassError
+from ..report.execute import remove_checkpoint, run_all
+from ..report.finish import load_finished
 from ..report.plan import effective_jobs
 from ..runs import RunConfig, output_folder
 from ..training import stop_on_signals
 from .figure import write_heatmap
 from .grid import Grid, base_to_json, lock_step_groups, plan_runs
-from .results import build_summary, write_tables
+from .results import EveryCellDiverged, build_summary, write_tables
 
 
 def sweep(out: str | Path, base: RunConfig, grid: Grid, *, jobs: int = 1, force: bool = False,
@@ -29,7 +32,8 @@ def sweep(out: str | Path, base: RunConfig, grid: Grid, *, jobs: int = 1, force:
 
     Returns None when SIGINT/SIGTERM stopped it: OUT then holds the finished runs and status.json
     marks it incomplete; resume=True continues it with the settings it was started with (base and
-    grid are then ignored, jobs is not: it only says how many processes to use).
+    grid are then ignored, jobs is not: it only says how many processes to use). When every cell
+    diverged, LinclassError: nothing is written (a resumed sweep's folder stays incomplete).
     """
     started = time.perf_counter()
     out = Path(out)
@@ -58,13 +62,18 @@ def sweep(out: str | Path, base: RunConfig, grid: Grid, *, jobs: int = 1, force:
                   f"{f', {len(finished)} already finished' if finished else ''}, {len(remaining)} lock-step "
                   f"group(s), {n_jobs} process(es), into {out}/", file=sys.stderr, flush=True)
         results, _ = run_all([run for group in remaining for run in group], runs_dir, data_dir=data_dir,
-                             jobs=n_jobs, progress=progress, stop_event=stop_event, groups=remaining)
+                             jobs=n_jobs, progress=progress, stop_event=stop_event, groups=remaining,
+                             drop_diverged=True)
         if stop_event.is_set() or sum(map(len, remaining)) > len(results):
             return None
         results = {run.name: finished.get(run.name) or results[run.name] for run in runs}
-        summary = build_summary(results, grid, settings, figures=[], jobs=n_jobs,
-                                groups=[[run.name for run in group] for group in groups],
-                                wall_seconds=time.perf_counter() - started)
+        try:
+            summary = build_summary(results, grid, settings, figures=[], jobs=n_jobs,
+                                    groups=[[run.name for run in group] for group in groups],
+                                    wall_seconds=time.perf_counter() - started)
+        except EveryCellDiverged as exc:  # a fresh sweep's folder is discarded as the error leaves the block
+            raise LinclassError(f"{exc} " + (f"{out} keeps its runs and stays incomplete." if resume
+                                             else f"Nothing was written to {out}.")) from None
         summary["figures"] = write_heatmap(folder / "figures", summary)
         summary["wall_seconds"] = time.perf_counter() - started
         write_tables(folder, summary)

@@ -1,5 +1,6 @@
 """The sweep's heat map: validation accuracy over learning rate x λ, the mean over seeds and its spread
-written in each cell, the best cell framed. Never trains; saved as PNG and SVG by report.figures."""
+written in each cell, the best cell framed; a cell with a diverged seed is hatched grey and says
+"diverged". Never trains; saved as PNG and SVG by report.figures."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ..report.figures import save_figure
 
 FIGURE_STEM = "val_accuracy"
 COLOR_RANGE = 10.0  # percentage points of accuracy the colour scale spans at most
+DIVERGED_COLOR = "#d9d9d9"  # light grey, hatched: outside viridis, so never read as an accuracy
 
 
 def _value_label(value: float) -> str:
@@ -24,22 +26,29 @@ def accuracy_heatmap(found: list[dict], learning_rates, l2_strengths, best: dict
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
-    means = np.array([[next(c for c in found if c["learning_rate"] == rate and c["l2_strength"] == strength)
-                       for strength in l2_strengths] for rate in learning_rates])
-    values = np.vectorize(lambda cell: cell["val_accuracy_mean"] * 100)(means).reshape(means.shape)
-    spreads = np.vectorize(lambda cell: cell["val_accuracy_spread"] * 100)(means).reshape(means.shape)
+    grid = [[next(c for c in found if c["learning_rate"] == rate and c["l2_strength"] == strength)
+             for strength in l2_strengths] for rate in learning_rates]
+    # A diverged cell has no mean: NaN, masked below, so the colour scale sees only trained cells.
+    values = np.array([[np.nan if cell["diverged"] else cell["val_accuracy_mean"] * 100 for cell in row]
+                       for row in grid])
+    spreads = np.array([[np.nan if cell["diverged"] else cell["val_accuracy_spread"] * 100 for cell in row]
+                        for row in grid])
     n_rows, n_cols = values.shape
     fig = Figure(figsize=(max(6.4, 2.2 + 1.25 * n_cols), 2.4 + 0.72 * n_rows), layout="constrained")
     ax = fig.subplots()
-    # The colours span the best COLOR_RANGE points: a diverging corner would otherwise squeeze every
+    # The colours span the best COLOR_RANGE points: a poor corner would otherwise squeeze every
     # useful cell into one shade; cells below are drawn in the darkest colour (the colour bar says so).
-    high = float(values.max())
-    low = max(float(values.min()), high - COLOR_RANGE)
-    clipped = float(values.min()) < low
-    image = ax.imshow(values, cmap="viridis", aspect="auto", origin="lower", vmin=low, vmax=high)
+    high = float(np.nanmax(values))
+    low = max(float(np.nanmin(values)), high - COLOR_RANGE)
+    clipped = float(np.nanmin(values)) < low
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="viridis", aspect="auto", origin="lower", vmin=low,
+                      vmax=high)
     several = len(seeds) > 1
     for row in range(n_rows):
         for col in range(n_cols):
+            if grid[row][col]["diverged"]:
+                _draw_diverged(ax, row, col, grid[row][col], several)
+                continue
             light = (values[row, col] - low) > 0.55 * (high - low) if high > low else True
             text = f"{values[row, col]:.2f}%"
             if several:
@@ -56,11 +65,24 @@ def accuracy_heatmap(found: list[dict], learning_rates, l2_strengths, best: dict
     seed_text = (f"each cell: mean over seeds {', '.join(map(str, seeds))} ± half their range"
                  if several else f"each cell: seed {seeds[0]}")
     clip_text = f"\ncolours span the top {COLOR_RANGE:g} points; cells below {low:.1f}% are darkest" if clipped else ""
+    diverged_text = ("\nhatched grey: training diverged (no accuracy)"
+                     if any(cell["diverged"] for row in grid for cell in row) else "")
     ax.set_title(f"{model}: {what} accuracy of the kept weights (%)\n{seed_text}; best cell framed in red"
-                 f"{clip_text}", fontsize=10)
+                 f"{clip_text}{diverged_text}", fontsize=10)
     colorbar = fig.colorbar(image, ax=ax, shrink=0.9, extend="min" if clipped else "neither")
     colorbar.set_label(f"mean {what} accuracy (%)")
     return fig
+
+
+def _draw_diverged(ax, row: int, col: int, cell: dict, several: bool) -> None:
+    """A hatched grey cell that says "diverged" (and how many seeds did), instead of a colour."""
+    from matplotlib.patches import Rectangle
+
+    ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, facecolor=DIVERGED_COLOR, edgecolor="#8c8c8c",
+                           hatch="//", linewidth=0))
+    text = f"diverged\n{cell['diverged']} of {len(cell['seeds'])} seeds" if several else "diverged"
+    ax.text(col, row, text, ha="center", va="center", color="black", fontsize=9.5, linespacing=1.3,
+            bbox={"facecolor": DIVERGED_COLOR, "edgecolor": "none", "pad": 1.5})
 
 
 def write_heatmap(folder: Path, summary: dict) -> list[str]:

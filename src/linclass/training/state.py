@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import LinclassError
 from .callbacks import EarlyStopping
+from .divergence import Divergence, TrainingDiverged
 from .history import History, StopInfo
 
 
@@ -43,6 +44,7 @@ class FitResult:
     best_step: int | None
     final_weights_metrics: dict[str, float] | None  # the weights after the last step, evaluated once
     interrupted: bool
+    diverged: Divergence | None = None  # where it diverged (Trainer(drop_diverged=True) only)
 
 
 @dataclass
@@ -63,6 +65,7 @@ class ModelState:
     final_weights_logs: dict[str, float] | None = None
     interrupted: bool = False
     completed: bool = False
+    divergence: Divergence | None = None  # set when a step diverged and the trainer dropped this model
 
     # The shared progress, read-only: only the trainer's loop moves it.
     global_step = property(lambda self: self.progress.global_step)
@@ -78,12 +81,24 @@ class ModelState:
 
     @property
     def steps_done(self) -> int:
-        """Steps this model took: up to and including its stop step, or all the loop ran."""
+        """Steps this model took: up to and including its stop step, up to its diverged step (not taken),
+        or all the loop ran."""
+        if self.divergence is not None:
+            return self.divergence.step
         return self.stop_info.step + 1 if self.stop_info is not None else self.progress.global_step
+
+    @property
+    def training(self) -> bool:
+        """True while the model takes steps: not stopped and not diverged."""
+        return not self.stop_training and self.divergence is None
+
+    def record_divergence(self, error: TrainingDiverged) -> None:
+        """Note the step that diverged (its update was not applied); the model takes no further steps."""
+        self.divergence = Divergence.from_error(error)
 
     def record_stop(self, step: int, callback) -> None:
         """Note the first stop request (by any callback) with its step and epoch."""
-        if self.stop_training and self.stop_info is None:
+        if self.stop_training and self.stop_info is None and self.divergence is None:
             self.stop_info = StopInfo(step=step, epoch=self.progress.epoch, stopped_by=type(callback).__name__)
 
     def fit_result(self) -> FitResult:
@@ -92,14 +107,16 @@ class ModelState:
             weights=self.model.weights_, history=self.history, early_stop=self.stop_info, n_steps=self.steps_done,
             final_metrics=self.last_logs, best_metrics=stopper.best_logs if stopper is not None else self.last_logs,
             best_step=stopper.best_step if stopper is not None else None,
-            final_weights_metrics=self.final_weights_logs, interrupted=self.interrupted)
+            final_weights_metrics=self.final_weights_logs, interrupted=self.interrupted, diverged=self.divergence)
 
     state_arrays = ("weights",)
 
     def state_dict(self) -> dict:
-        return {"last_logs": self.last_logs, "stop_training": self.stop_training,
-                "stopped_early": None if self.stop_info is None else vars(self.stop_info),
-                "weights": self.model.weights_.copy(), "history": self.history}
+        """The lane's state; "diverged" only when it diverged, so other checkpoints keep their old form."""
+        state = {"last_logs": self.last_logs, "stop_training": self.stop_training,
+                 "stopped_early": None if self.stop_info is None else vars(self.stop_info),
+                 "weights": self.model.weights_.copy(), "history": self.history}
+        return state if self.divergence is None else {**state, "diverged": self.divergence.to_json()}
 
     def load_state_dict(self, state: dict) -> None:
         W, current = state["weights"], self.model.weights_
@@ -111,3 +128,5 @@ class ModelState:
         self.last_logs, self.stop_training = state["last_logs"], bool(state["stop_training"])
         self.stop_info = StopInfo(**state["stopped_early"]) if state["stopped_early"] else None
         self.history = state["history"]
+        diverged = state.get("diverged")  # absent unless this lane diverged
+        self.divergence = None if diverged is None else Divergence.from_json(diverged)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..losses import add_l2_gradient
 from .callbacks import Callback
-from .divergence import divergence_error, is_diverging
+from .divergence import TrainingDiverged, divergence_error, is_diverging
 from .wide_products import wide_product_is_exact
 
 
@@ -68,20 +68,42 @@ class LaneBuffers:
                    np.empty_like(weights) if bank.shared else None)
 
 
-def step_lanes(lanes: list, bank, X_batch: np.ndarray, T_batch: np.ndarray, buffers: LaneBuffers,
-               max_loss: float) -> list[float]:
-    """One SGD step of every active (state, workspace) lane on X_batch (B, D), T_batch (B, K); returns
-    their batch losses. Alone, a model multiplies its own weights; in lock-step, the models share each
-    product that gives every one of them the bits of its own (wide_product_is_exact)."""
+def step_lanes(active: list, bank, X_batch: np.ndarray, T_batch: np.ndarray, buffers: LaneBuffers, step: int,
+               max_loss: float, drop_diverged: bool) -> bool:
+    """One SGD step of every active (state, Workspace) lane on X_batch (B, D), T_batch (B, K), each
+    lane's step callbacks after its step. Alone, a model multiplies its own weights; in lock-step, the
+    models share each product that gives every one of them the bits of its own (wide_product_is_exact).
+
+    Returns True when a lane diverged and was recorded (drop_diverged), which the caller then drops;
+    without drop_diverged the divergence is raised.
+    """
+    K, M = bank.n_outputs, len(active)
     if not bank.shared:
         np.matmul(X_batch, bank.weights, out=buffers.logits)
-        state, work = lanes[0]
-        return [take_step(state, work, X_batch, T_batch, buffers.logits, max_loss)]
-    K, M = bank.n_outputs, len(lanes)
-    forward_lanes(lanes, X_batch, bank.weights, bank.columns, buffers.logits, wide_product_is_exact(X_batch, K, M))
-    if wide_product_is_exact(X_batch.T, K, M):
-        return take_group_step(lanes, bank.columns, X_batch, T_batch, buffers.residual, buffers.grad, max_loss)
-    return [take_step(state, work, X_batch, T_batch, work.logits, max_loss, work.which) for state, work in lanes]
+    else:
+        forward_lanes(active, X_batch, bank.weights, bank.columns, buffers.logits, wide_product_is_exact(X_batch, K, M))
+    if bank.shared and wide_product_is_exact(X_batch.T, K, M):
+        losses = take_group_step(active, bank.columns, X_batch, T_batch, buffers.residual, buffers.grad, max_loss,
+                                 drop_diverged)
+    else:
+        losses = []
+        for state, work in active:
+            try:
+                losses.append(take_step(state, work, X_batch, T_batch, work.logits if bank.shared else buffers.logits,
+                                        max_loss, work.which))
+            except TrainingDiverged as error:
+                if not drop_diverged:
+                    raise
+                state.record_divergence(error)  # as alone: no loss, callbacks or validation for this step
+                losses.append(None)
+    for (state, work), loss in zip(active, losses):
+        if loss is None:
+            continue
+        state.history.train_loss_per_step[step] = loss
+        for callback in work.step_callbacks:
+            callback.on_step_end(state, step)
+            record_stops(active, step, callback)
+    return None in losses
 
 
 def forward_lanes(lanes: list, X_batch: np.ndarray, weights: np.ndarray, columns, logits_all: np.ndarray,
@@ -99,14 +121,15 @@ def forward_lanes(lanes: list, X_batch: np.ndarray, weights: np.ndarray, columns
 
 
 def take_group_step(lanes: list, columns, X_batch: np.ndarray, T_batch: np.ndarray, residual_all: np.ndarray,
-                    grad_all: np.ndarray, max_loss: float) -> list[float]:
+                    grad_all: np.ndarray, max_loss: float, drop_diverged: bool = False) -> list[float | None]:
     """take_step for every (state, workspace) lane of a lock-step group whose weights are the columns(p)
     of one (D, M * K) bank, given each lane's logits in work.logits (B, K).
 
     The M gradient products become one, X_batch^T (D, B) @ residual_all (B, M * K) into grad_all
     (D, M * K); call it only where wide_product_is_exact(X_batch.T, K, M), so that each model's
-    columns have the bits of its own product and it ends exactly where it would alone.
-    Returns each model's batch loss.
+    columns have the bits of its own product and it ends exactly where it would alone. (A column
+    depends only on its own residuals, so a diverging lane leaves the others' bits alone.)
+    Returns each model's batch loss, None for a lane that diverged and was recorded (drop_diverged).
     """
     losses = []
     for position, (state, work) in enumerate(lanes):
@@ -119,6 +142,17 @@ def take_group_step(lanes: list, columns, X_batch: np.ndarray, T_batch: np.ndarr
         add_l2_gradient(grad, W, state.l2_strength, state.penalize_bias)
         grad *= state.learning_rate
         if is_diverging(losses[position], grad.sum(), max_loss):
-            raise divergence_error(state, losses[position], max_loss, work.which)
+            error = divergence_error(state, losses[position], max_loss, work.which)
+            if not drop_diverged:
+                raise error
+            state.record_divergence(error)
+            losses[position] = None
+            continue
         W -= grad
     return losses
+
+
+def record_stops(active: list, step: int, callback) -> None:
+    """Note, for every active model, a stop request the callback just made (on its state or the trainer)."""
+    for state, _ in active:
+        state.record_stop(step, callback)

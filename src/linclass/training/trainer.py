@@ -27,7 +27,7 @@ from .evaluation import Evaluator
 from .history import History
 from .inputs import check_models, per_model_settings, prepare_data
 from .state import ModelState, Progress
-from .step import LaneBuffers, Workspace, step_lanes
+from .step import LaneBuffers, Workspace, record_stops, step_lanes
 from .weight_bank import WeightBank
 
 __all__ = ["DEFAULT_MAX_LOSS", "Trainer", "TrainingDiverged"]
@@ -37,7 +37,8 @@ class Trainer:
     """Mini-batch SGD over shuffled (or ordered) batches; the last incomplete batch is dropped.
 
     Validation happens every max(1, batches_per_epoch // validations_per_epoch) global steps,
-    counting from step 0, after that step's update.
+    counting from step 0, after that step's update. A diverging step raises TrainingDiverged; with
+    drop_diverged=True that model is dropped instead (model.diverged_ says where) and the others train on.
     """
 
     state_arrays = ("order",)
@@ -45,7 +46,7 @@ class Trainer:
     def __init__(self, *, learning_rate: float = 0.01, batch_size: int = 128, max_epochs: int = 50,
                  shuffle: bool = True, seed: int | None = 0, validations_per_epoch: int = 5,
                  callbacks: list[Callback] | tuple = (), max_loss: float | None = DEFAULT_MAX_LOSS,
-                 stop_event: threading.Event | None = None, threads: int | None = None):
+                 stop_event: threading.Event | None = None, threads: int | None = None, drop_diverged: bool = False):
         self.learning_rate = check_positive_float("learning_rate", learning_rate)
         self.batch_size = check_int("batch_size", batch_size)
         self.max_epochs = check_int("max_epochs", max_epochs)
@@ -53,6 +54,7 @@ class Trainer:
         self.shuffle, self.seed = check_bool("shuffle", shuffle), check_seed(seed)
         self.callbacks = check_callbacks(callbacks)
         self.max_loss = math.inf if max_loss is None else check_positive_float("max_loss", max_loss)
+        self.drop_diverged = check_bool("drop_diverged", drop_diverged)
         if stop_event is not None and not callable(getattr(stop_event, "is_set", None)):
             raise LinclassError(f"stop_event must be a threading.Event or None; got {stop_event!r}.")
         # Set (e.g. by stop_on_signals) to end training after the current step, resumably.
@@ -135,7 +137,10 @@ class Trainer:
                   np.errstate(over="ignore", invalid="ignore")):
                 self._loop(map_blocks)
                 self.bank.detach()
-                finished = [state for state in states if not state.interrupted]
+                if any(state.interrupted for state in states):  # a group resumes as one: its stopped models
+                    for state in states:  # too keep their last weights (not the restored best) for resume
+                        state.interrupted = state.divergence is None
+                finished = [state for state in states if not state.interrupted and state.divergence is None]
                 for state in finished:
                     state.completed = True
                 if finished:  # the weights after the last step, evaluated once (before any restore)
@@ -173,7 +178,7 @@ class Trainer:
         shared, K, D = bank.shared, bank.n_outputs, X.shape[1]
         batch, batch_targets = X.buffer(batch_size), np.empty((batch_size, K), dtype=X.dtype)
         lanes = [(state, Workspace.for_state(state, batch_size, D, K, X.dtype, shared)) for state in self.model_states]
-        active = [lane for lane in lanes if not lane[0].stop_training]
+        active = [lane for lane in lanes if lane[0].training]
         if not active:
             return
         if len(active) < len(lanes):
@@ -193,12 +198,13 @@ class Trainer:
                     X_batch = X.take_rows(rows, batch)
                     T_batch = np.take(T, rows, axis=0, out=batch_targets)
                 step = progress.global_step
-                losses = step_lanes(active, bank, X_batch, T_batch, buffers, self.max_loss)
-                for (state, work), loss in zip(active, losses):
-                    state.history.train_loss_per_step[step] = loss
-                    for callback in work.step_callbacks:
-                        callback.on_step_end(state, step)
-                        _record_stops(active, step, callback)
+                if step_lanes(active, bank, X_batch, T_batch, buffers, step, self.max_loss, self.drop_diverged):
+                    # dropped before this step's validation, which a run alone never reaches
+                    active = [lane for lane in active if lane[0].divergence is None]
+                    if not active:
+                        return
+                    bank.compact([state.model for state, _ in active])
+                    buffers = LaneBuffers.for_bank(bank, batch_size)
                 if step % progress.validate_every == 0:
                     self._validate(step, active, map_blocks)
                 progress.batch_index += 1
@@ -223,13 +229,7 @@ class Trainer:
             state.history.validation[step] = state.last_logs = logs
             for callback in state.callbacks:
                 callback.on_validation_end(state, step, logs)
-                _record_stops(active, step, callback)
-
-
-def _record_stops(active: list, step: int, callback) -> None:
-    """Note, for every active model, a stop request the callback just made (on its state or the trainer)."""
-    for state, _ in active:
-        state.record_stop(step, callback)
+                record_stops(active, step, callback)
 
 
 @functools.cache
