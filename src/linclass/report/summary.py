@@ -6,6 +6,7 @@ from __future__ import annotations
 import platform
 import time
 from functools import partial
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -220,7 +221,6 @@ def _short(name: str, data: dict) -> str:
 
 
 def environment(*, tasks, seed, dtype, jobs, max_epochs, results, gradient_seconds, wall_seconds, data=None) -> dict:
-    import matplotlib
     from threadpoolctl import threadpool_info
 
     blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture') or 'generic'})"
@@ -239,7 +239,7 @@ def environment(*, tasks, seed, dtype, jobs, max_epochs, results, gradient_secon
         command += f" --only {','.join(tasks)}"
     if max_epochs is not None:
         command += f" --max-epochs-override {max_epochs}"
-    return {"python": platform.python_version(), "numpy": np.__version__, "matplotlib": matplotlib.__version__,
+    return {"python": platform.python_version(), "numpy": np.__version__, "matplotlib": version("matplotlib"),
             "linclass": __version__, "platform": platform.platform(), "blas": ", ".join(blas) or "unknown",
             "seed": seed, "dtype": dtype, "tasks": list(tasks), "jobs": jobs,
             "blas_threads_per_experiment": BLAS_THREADS, "max_epochs_override": max_epochs,

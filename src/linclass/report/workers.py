@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import sys
 import threading
 import time
 from multiprocessing import connection, get_context
@@ -60,8 +61,10 @@ def _worker_main(conn, stop, parent_pid: int) -> None:
             task = conn.recv()
         except (EOFError, OSError):
             return
-        if task is None:
-            return
+        if task is None:  # done: every file is written; skip the interpreter's teardown (0.1-0.5 s)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
         name, function, args, kwargs = task
         if name == TRAIN:
             kwargs = {**kwargs, "stop_event": local_stop}
