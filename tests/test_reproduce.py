@@ -151,6 +151,23 @@ def test_jobs_do_not_change_a_single_number(reduced_out, mnist_dir, tmp_path):
         assert (first / "history.json").read_bytes() == (second / "history.json").read_bytes()
         with np.load(first / "weights.npz") as a, np.load(second / "weights.npz") as b:
             assert np.array_equal(a["weights"], b["weights"])
+    # Drawn in this process (--jobs 1) or in a worker (--jobs 2): the same bytes.
+    figures = sorted(p.name for p in (reduced_out / "figures").iterdir())
+    assert figures == sorted(p.name for p in (out / "figures").iterdir())
+    for name in figures:
+        assert (reduced_out / "figures" / name).read_bytes() == (out / "figures" / name).read_bytes(), name
+
+
+def test_a_task_s_figures_are_drawn_as_soon_as_its_runs_are_done(mnist_dir, tmp_path, capsys):
+    out = tmp_path / "early"
+    assert main(["reproduce", "--out", str(out), "--data-dir", str(mnist_dir), "--max-epochs-override", "1",
+                 "--only", "task2", "--jobs", "1"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    drawn = next(i for i, line in enumerate(lines) if line.startswith("task2 figures: drawn"))
+    trained = [i for i, line in enumerate(lines) if "] done in" in line]
+    # Task 2's figures need its two runs only: drawn after them, before the 19 extra seeds train.
+    assert trained[1] < drawn < trained[2] and len(trained) == 2 + len(SEED_RUNS)
+    assert "seed 1: started" in lines[drawn + 1]
 
 
 def test_only_task2_writes_only_task2(mnist_dir, tmp_path):

@@ -137,6 +137,40 @@ def test_reproduce_interrupted_mid_run_resumes_bit_identically(tmp_path, mnist_d
     assert not list((out / "runs").glob(".checkpoint-*"))
     for run in (reproduced / "runs").iterdir():
         assert (out / "runs" / run.name / "history.json").read_bytes() == (run / "history.json").read_bytes()
+    assert_same_figures(out, reproduced)
+
+
+def assert_same_figures(out, reference):
+    """Every figure of the reference, byte for byte, and no other file."""
+    names = sorted(p.name for p in (reference / "figures").iterdir())
+    assert sorted(p.name for p in (out / "figures").iterdir()) == names and len(names) == 19
+    for name in names:
+        assert (out / "figures" / name).read_bytes() == (reference / "figures" / name).read_bytes(), name
+
+
+def test_reproduce_interrupted_after_figures_were_drawn_resumes_with_every_figure(tmp_path, mnist_dir, reproduced,
+                                                                                monkeypatch):
+    """Ctrl-C right after task 3's figures are drawn (--jobs 1: after the softmax runs, before task 2's):
+    the resume draws tasks 3 and 4's figures at once, then task 2's after its runs."""
+    import linclass.report.summary as summary_module
+
+    out, draw = tmp_path / "out", summary_module.section
+
+    def draw_then_interrupt(task, *args, **kwargs):
+        record = draw(task, *args, **kwargs)
+        if task == "task3":
+            os.kill(os.getpid(), signal.SIGINT)  # caught by reproduce: stop before the next task
+        return record
+
+    monkeypatch.setattr(summary_module, "section", draw_then_interrupt)
+    assert main([*REPRODUCE, "--jobs", "1", "--no-progress", "--data-dir", str(mnist_dir), "--out", str(out)]) == 130
+    assert json.loads((out / "status.json").read_text())["state"] == "incomplete"
+    assert (out / "figures" / "task3b_loss.png").is_file()  # drawn while task 2's runs were still to train
+    assert not (out / "runs" / "task2_logistic_no_shuffle").exists()
+    monkeypatch.undo()
+    assert main(["reproduce", "--resume", "--no-progress", "--data-dir", str(mnist_dir), "--out", str(out)]) == 0
+    assert comparable_summary(out) == comparable_summary(reproduced)
+    assert_same_figures(out, reproduced)
 
 
 def test_reproduce_resume_refuses_a_complete_folder(reproduced, mnist_dir, capsys):

@@ -1,8 +1,9 @@
 """`linclass reproduce`: run the course report's experiments, then write summary.json, the figures,
 report.md and report.html into one folder, which appears only once everything is written.
 
-The summary is built first, from the runs; the report's text is then written from the summary
-alone (text.py), so every number in the text can be found in summary.json.
+Each task's section of the summary, with its figures, is made as soon as its runs are done, while
+other runs still train; the report's text is then written from the summary alone (text.py), so every
+number in the text can be found in summary.json.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from .._validation import check_choice, check_int, check_optional_int, check_sub
 from ..errors import LinclassError
 from ..runs import DTYPES, RunConfig, output_folder
 from ..training import stop_on_signals
-from ..data import load_dataset
 from .execute import remove_checkpoint, run_all
 from .finish import load_finished
-from .interactive import write_task4_widgets
-from .plan import LAMBDAS, RULES, TASKS, effective_jobs, group_experiments, plan_experiments
-from .summary import build_summary
+from .plan import RULES, TASKS, effective_jobs, group_experiments, plan_experiments
+from .schedule import ready_followers
+from .summary import build_summary, dataset_block, section_followers
 from .text import html, markdown
 from .workers import WorkerDied
 
@@ -97,11 +97,14 @@ def _run(out: Path, folder: Path, experiments, settings, hint, *, jobs, data_dir
     runs_dir = folder / "runs"
     finished = load_finished(runs_dir, experiments) if resume else {}
     remaining = [e for e in experiments if e.name not in finished]
-    n_jobs = effective_jobs(jobs, len(group_experiments(remaining, jobs)) + ("task1" in tasks))
+    # Each task's figures are drawn in a free worker as soon as its runs are done (a resume: at once).
+    followers = section_followers(tasks, experiments, folder / "figures", dataset_block(settings), data_dir, progress)
+    n_jobs = effective_jobs(jobs, len(group_experiments(remaining, jobs)) + ("task1" in tasks)
+                            + len(ready_followers(followers, finished)))
     write_status(folder, "reproduction", "incomplete", settings=settings, resume=hint)
     if n_jobs < jobs:
         why = ("one process per CPU core of this machine: more would only share the cores"
-               if n_jobs == (os.cpu_count() or 1) else "one process per group of runs to train")
+               if n_jobs == (os.cpu_count() or 1) else "one process per group of runs to train or figures to draw")
         print(f"linclass reproduce: --jobs {jobs} capped at {n_jobs}, {why}", file=sys.stderr, flush=True)
     if progress:
         print(f"linclass reproduce: {', '.join(tasks)}: {_count(len(remaining), 'training run')}"
@@ -109,21 +112,20 @@ def _run(out: Path, folder: Path, experiments, settings, hint, *, jobs, data_dir
               f"{' and the gradient check' if 'task1' in tasks else ''}, {_count(n_jobs, 'process', 'es')}, "
               f"into {out}/", file=sys.stderr, flush=True)
     try:
-        results, gradients = run_all(remaining, runs_dir, data_dir=data_dir, seed=seed, jobs=n_jobs,
-                                     gradient_check="task1" in tasks, progress=progress, stop_event=stop_event,
-                                     dataset=dataset, classes=classes)
+        results, gradients, sections = run_all(
+            remaining, runs_dir, data_dir=data_dir, seed=seed, jobs=n_jobs, gradient_check="task1" in tasks,
+            progress=progress, stop_event=stop_event, dataset=dataset, classes=classes, followers=followers,
+            finished=finished)
     except WorkerDied as exc:
         return None, exc
-    if stop_event.is_set() or len(results) < len(remaining):
+    if stop_event.is_set() or len(results) < len(remaining) or len(sections) < len(followers):
         return None, None
     results = {e.name: (finished.get(e.name) or results[e.name]) for e in experiments}
     if progress:
-        print("writing figures and the report", file=sys.stderr, flush=True)
-    summary = build_summary(results, gradients, folder / "figures", tasks=tasks, seed=seed, dtype=dtype,
+        print("writing the report", file=sys.stderr, flush=True)
+    summary = build_summary(results, gradients, sections, tasks=tasks, seed=seed, dtype=dtype,
                             jobs=n_jobs, max_epochs=max_epochs, started=started, rules=rules, seeds=seeds,
                             jobs_requested=jobs, settings=settings)
-    if "task4" in summary and dataset == "mnist":  # the drawing widget is made for handwritten digits
-        summary["task4"]["figures"]["interactive"] = _task4_widgets(folder, results, data_dir)
     _write_report(folder, summary)
     for stale in runs_dir.glob(".checkpoint-*"):  # states of runs that are finished now
         remove_checkpoint(stale)
@@ -161,15 +163,6 @@ def _incomplete_settings(out: Path) -> dict:
     except (KeyError, TypeError, ValueError) as exc:
         raise LinclassError(f"{out / 'status.json'} is damaged or was edited (settings: {exc}); "
                             "start the reproduction again without --resume.") from None
-
-
-def _task4_widgets(folder: Path, results: dict, data_dir: str | None) -> str:
-    """The lambda = 0 and strongest-lambda models as linked drawing widgets (figures/task4_interactive.html)."""
-    weights = {0.0: results["task3_softmax_lambda_0"].weights,
-               max(LAMBDAS): results[f"task4_softmax_lambda_{max(LAMBDAS):g}"].weights}
-    mnist = load_dataset("mnist", data_dir)
-    return write_task4_widgets(folder / "figures", weights, mnist.test_images, mnist.test_labels,
-                               [str(digit) for digit in range(10)])
 
 
 def _write_report(folder: Path, summary: dict) -> None:

@@ -26,7 +26,8 @@ from .finish import Result, finish
 from .gradient_check import check_gradients, say
 from .plan import (BLAS_THREADS, MAX_TITLES, Experiment, checkpoint_name, effective_jobs, group_experiments,
                    group_titles)
-from .workers import Supervisor
+from .schedule import Follower, ready_followers, run_tasks
+from .workers import TRAIN
 
 
 _datasets: dict[tuple, ImageDataset] = {}
@@ -105,13 +106,16 @@ def _longest_first(group: list[Experiment]) -> tuple:
 def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | None = None,
             gradient_check: bool = False, seed: int = 0, jobs: int = 1, progress: bool = True,
             stop_event=None, dataset: str = "mnist", classes: tuple[int, int] | None = None,
-            groups: list[list[Experiment]] | None = None,
-            drop_diverged: bool = False) -> tuple[dict[str, Result], dict | None]:
-    """Run the gradient check (if asked) and every experiment; ({name: Result}, task-1 record or None).
+            groups: list[list[Experiment]] | None = None, followers: tuple[Follower, ...] = (),
+            finished: dict[str, Result] | None = None,
+            drop_diverged: bool = False) -> tuple[dict[str, Result], dict | None, dict]:
+    """Run the gradient check (if asked), every experiment and the followers; ({name: Result}, task-1 record
+    or None, {follower name: its output}).
 
     groups: the lock-step groups of the experiments (default: the report's, group_experiments). jobs > 1
-    runs them in that many worker processes; the results do not depend on jobs. When stop_event is
-    set, the runs in progress are dropped and only the finished ones are returned. drop_diverged: see run_group.
+    runs them in that many worker processes; the results do not depend on jobs. finished: results of runs
+    trained before (a resume), which followers may need too. When stop_event is set, the runs in progress
+    are dropped and only what has finished is returned. drop_diverged: see run_group.
     """
     stop_event = stop_event if stop_event is not None else threading.Event()
     if groups is None:  # the groups saved by an interrupted run as they were, the others as jobs says
@@ -120,26 +124,17 @@ def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | No
         groups = saved + group_experiments(rest, jobs)
     groups = sorted(groups, key=_longest_first)
     total = len(groups) + int(gradient_check)
-    jobs = effective_jobs(jobs, total)
+    jobs = effective_jobs(jobs, total + len(ready_followers(followers, finished or {})))
     first = 1 + int(gradient_check)
-    tasks = [(None, check_gradients, (data_dir,), {"seed": seed, "position": f"1/{total}", "progress": progress,
-                                                   "dataset": dataset, "classes": classes})]
+    tasks = [("check", check_gradients, (data_dir,), {"seed": seed, "position": f"1/{total}", "progress": progress,
+                                                      "dataset": dataset, "classes": classes})]
     tasks = tasks[:int(gradient_check)] + [
-        ("group", run_group, (group, runs_dir, data_dir),
+        (TRAIN, run_group, (group, runs_dir, data_dir),
          {"position": f"{i + first}/{total}", "progress": progress, "threads": max(1, (os.cpu_count() or 1) // jobs),
           "progress_bar": jobs == 1 and progress and sys.stderr.isatty(), "drop_diverged": drop_diverged})
         for i, group in enumerate(groups)]
-    if jobs == 1:
-        def outputs():
-            for name, function, args, kwargs in tasks:
-                if stop_event.is_set():
-                    return
-                kwargs = {**kwargs, "stop_event": stop_event} if name else kwargs
-                yield name, function(*args, **kwargs)
-        return _collect(outputs(), experiments)
-    # Workers hear Ctrl-C and SIGTERM themselves (each saves its state); this process also passes its
-    # own stop request on. A worker that dies ends the run with WorkerDied once the others have saved.
-    return _collect(Supervisor(jobs, stop_event).run(tasks), experiments)
+    results, gradients, outputs = run_tasks(tasks, jobs, stop_event, followers, finished)
+    return {e.name: results[e.name] for e in experiments if e.name in results}, gradients, outputs
 
 
 def checkpoint_path(runs_dir: Path, experiments: list[Experiment]) -> Path:
@@ -170,13 +165,3 @@ def saved_groups(runs_dir: Path, experiments: list[Experiment]) -> list[list[Exp
             groups.append([by_name[n] for n in names])
             claimed.update(names)
     return groups
-
-
-def _collect(outputs, experiments: list[Experiment]) -> tuple[dict[str, Result], dict | None]:
-    results, gradients = {}, None
-    for name, output in outputs:
-        if name is None:
-            gradients = output
-        elif output is not None:
-            results.update((result.experiment.name, result) for result in output)
-    return {e.name: results[e.name] for e in experiments if e.name in results}, gradients

@@ -85,6 +85,13 @@ def plan_experiments(tasks: tuple[str, ...], *, seed: int = 0, dtype: str = "flo
                    for e in plan if e.config.shuffle for k in range(1, seed_counts(seeds)[e.config.model])]
 
 
+def section_runs(task: str, experiments: list[Experiment]) -> tuple[str, ...]:
+    """The runs task's section of summary.json (its numbers and figures) is made from: the runs planned
+    for the task, without their extra seeds (those feed only the spread over seeds). Task 4 needs task 3's
+    lambda-0 run too; task 1 (the gradient check) needs none."""
+    return tuple(e.name for e in experiments if task in e.tasks and e.spread_of is None)
+
+
 def group_experiments(experiments: list[Experiment], jobs: int) -> list[list[Experiment]]:
     """Experiments that differ only in L2 form lock-step groups, split into at most `jobs` parts
     (alternating, weakest penalty first, so the long runs spread over the processes)."""

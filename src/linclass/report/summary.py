@@ -1,10 +1,12 @@
 """summary.json: every number the report quotes, measured from the finished runs, and the figures
-drawn from them (figures/)."""
+drawn from them (figures/). Each task's section is made as soon as its runs are done (section())."""
 
 from __future__ import annotations
 
 import platform
 import time
+from functools import partial
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -17,25 +19,28 @@ from .figures import (accuracy_figure, lambda_accuracy_figure, loss_figure, norm
 from .fidelity import against_original, seed_spread
 from .findings import batch_loss_repeat, confused_pairs, loss_limits, shuffle_spikes, weight_detail, zoom_limits
 from .finish import Result
-from .plan import BLAS_THREADS, LAMBDAS, RULES, TASKS, seed_counts
+from .gradient_check import say
+from .interactive import task4_widgets
+from .plan import BLAS_THREADS, LAMBDAS, RULES, TASKS, section_runs, seed_counts
+from .schedule import Follower
 
 
 MNIST_SETTINGS = {"dataset": "mnist", "protocol": "assignment", "train_size": 20000, "classes": [2, 3]}
 
 
-def build_summary(results: dict[str, Result], gradients: dict | None, figures: Path, *, tasks, seed, dtype, jobs,
-                  max_epochs, started: float, rules: str = "linclass", seeds: int | None = None,
+def build_summary(results: dict[str, Result], gradients: dict | None, sections: dict[str, dict], *, tasks, seed,
+                  dtype, jobs, max_epochs, started: float, rules: str = "linclass", seeds: int | None = None,
                   jobs_requested: int | None = None, settings: dict | None = None) -> dict:
-    """summary.json's content: each task's numbers (drawing its figures into `figures`), the spread over
-    seeds and, on MNIST under the assignment's protocol, the comparison with the original report; then
-    the environment."""
+    """summary.json's content: each task's numbers (sections: {task: section()}), the spread over seeds
+    and, on MNIST under the assignment's protocol, the comparison with the original report; then the
+    environment."""
     data = dataset_block(settings or MNIST_SETTINGS)
     summary = {}
     if "task1" in tasks:
         summary["task1"] = gradients["task1"]
-    for name, task in (("task2", task2), ("task3", task3), ("task4", task4)):
+    for name in SECTIONS:
         if name in tasks:
-            summary[name] = task(results, figures, data)
+            summary[name] = sections[name]
     summary["dataset"] = data
     summary["seed_spread"] = seed_spread(results)
     # The original report's numbers are for MNIST under the assignment's protocol only.
@@ -54,6 +59,30 @@ def build_summary(results: dict[str, Result], gradients: dict | None, figures: P
     if seeds is not None:
         summary["environment"]["command"] += f" --seeds {seeds}"
     return summary
+
+
+def section_followers(tasks, experiments, figures: Path, data: dict, data_dir: str | None,
+                      progress: bool = False) -> list[Follower]:
+    """One follower per task with a section: section() of its runs (plan.section_runs), run once they are done."""
+    return [Follower(task, section_runs(task, experiments),
+                     partial(_section_task, task, figures, data, data_dir, progress))
+            for task in SECTIONS if task in tasks]
+
+
+def _section_task(task, figures, data, data_dir, progress, results) -> tuple:
+    return task, section, (task, results, figures, data, data_dir), {"progress": progress}
+
+
+def section(task: str, results: dict[str, Result], figures: Path, data: dict, data_dir: str | None = None, *,
+            progress: bool = False) -> dict:
+    """Task's section of summary.json from its runs' results, drawing its figures into `figures` (for task 4
+    on MNIST its drawing widgets too). data: dataset_block()."""
+    started = time.perf_counter()
+    record = SECTIONS[task](results, figures, data)
+    if task == "task4" and data["name"] == "mnist":  # the drawing widget is made for handwritten digits
+        record["figures"]["interactive"] = task4_widgets(figures, results, data_dir)
+    say(progress, f"{task} figures: drawn in {time.perf_counter() - started:.1f} s")
+    return record
 
 
 def dataset_block(settings: dict) -> dict:
@@ -184,12 +213,14 @@ def task4(results: dict[str, Result], figures: Path, data: dict) -> dict:
             "figures": paths}
 
 
+SECTIONS = {"task2": task2, "task3": task3, "task4": task4}  # the tasks with figures, in report order
+
+
 def _short(name: str, data: dict) -> str:
     return f"digit {name}" if data["class_word"] == "digit" else name
 
 
 def environment(*, tasks, seed, dtype, jobs, max_epochs, results, gradient_seconds, wall_seconds, data=None) -> dict:
-    import matplotlib
     from threadpoolctl import threadpool_info
 
     blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture') or 'generic'})"
@@ -208,7 +239,7 @@ def environment(*, tasks, seed, dtype, jobs, max_epochs, results, gradient_secon
         command += f" --only {','.join(tasks)}"
     if max_epochs is not None:
         command += f" --max-epochs-override {max_epochs}"
-    return {"python": platform.python_version(), "numpy": np.__version__, "matplotlib": matplotlib.__version__,
+    return {"python": platform.python_version(), "numpy": np.__version__, "matplotlib": version("matplotlib"),
             "linclass": __version__, "platform": platform.platform(), "blas": ", ".join(blas) or "unknown",
             "seed": seed, "dtype": dtype, "tasks": list(tasks), "jobs": jobs,
             "blas_threads_per_experiment": BLAS_THREADS, "max_epochs_override": max_epochs,

@@ -4,7 +4,9 @@ process sentinel), never waited for; workers stop when their parent dies; and a 
 step and save its state before it exits.
 
 Each worker runs tasks (name, function, args, kwargs) sent over a pipe and answers ("ok", name,
-result) or ("error", name, exception). Training tasks (name not None) get the worker's stop event.
+result) or ("error", name, exception). Training tasks (named TRAIN) get the worker's stop event; the
+others (the gradient check, a task's figures) run to their end. A task submitted while others run is
+handed out next. InProcess runs the same tasks one after the other in this process (--jobs 1).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import sys
 import threading
 import time
 from multiprocessing import connection, get_context
@@ -19,6 +22,7 @@ from multiprocessing import connection, get_context
 from ..errors import LinclassError
 
 _PR_SET_PDEATHSIG = 1
+TRAIN = "train"  # the name of training tasks
 
 
 class WorkerDied(LinclassError):
@@ -57,10 +61,12 @@ def _worker_main(conn, stop, parent_pid: int) -> None:
             task = conn.recv()
         except (EOFError, OSError):
             return
-        if task is None:
-            return
+        if task is None:  # done: every file is written; skip the interpreter's teardown (0.1-0.5 s)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
         name, function, args, kwargs = task
-        if name is not None:
+        if name == TRAIN:
             kwargs = {**kwargs, "stop_event": local_stop}
         try:
             reply = ("ok", name, function(*args, **kwargs))
@@ -79,8 +85,28 @@ def _describe(process) -> str:
     return f"exit code {code}"
 
 
+class InProcess:
+    """Tasks run one by one in this process; iterate run(tasks) for (name, result) pairs, submit() more."""
+
+    def __init__(self, stop_event):
+        self.stop_event, self.queue = stop_event, []
+
+    def run(self, tasks: list):
+        """Yield (name, result) as tasks finish; once stop_event is set, the tasks still queued are dropped."""
+        self.queue = list(tasks)
+        while self.queue and not self.stop_event.is_set():
+            name, function, args, kwargs = self.queue.pop(0)
+            kwargs = {**kwargs, "stop_event": self.stop_event} if name == TRAIN else kwargs
+            yield name, function(*args, **kwargs)
+
+    def submit(self, tasks: list) -> None:
+        """Run tasks next, in their order, before the queued ones."""
+        self.queue[:0] = tasks
+
+
 class Supervisor:
-    """Up to `jobs` worker processes running tasks; iterate run(tasks) for (name, result) pairs."""
+    """Up to `jobs` worker processes running tasks; iterate run(tasks) for (name, result) pairs and
+    submit() more while iterating."""
 
     def __init__(self, jobs: int, stop_event, grace_seconds: float = 20.0):
         self.context = get_context("spawn")  # workers start clean: no inherited BLAS or tqdm threads
@@ -95,19 +121,20 @@ class Supervisor:
             process.start()
             child_end.close()
             self.workers.append([process, parent_end, None])  # the task it runs, or None
+        self.queue = []
 
     def run(self, tasks: list):
         """Yield (name, result) as tasks finish. Once stop_event is set, queued tasks are dropped and only
         training tasks are waited for (they save their state); a dead worker stops the rest, then raises."""
-        queue, deadline, died = list(tasks), None, None
+        self.queue, deadline, died = list(tasks), None, None
         try:
             while True:
                 if self.stop_event.is_set() or died:
                     self.worker_stop.value = 1
-                    queue.clear()
+                    self.queue.clear()
                     deadline = deadline or time.monotonic() + self.grace_seconds
-                self._hand_out(queue)
-                busy = [w for w in self.workers if w[2] is not None and (deadline is None or w[2][0] is not None)]
+                self._hand_out(self.queue)
+                busy = [w for w in self.workers if w[2] is not None and (deadline is None or w[2][0] == TRAIN)]
                 if not busy or (deadline is not None and time.monotonic() > deadline):
                     break
                 ready = connection.wait([w[1] for w in busy] + [w[0].sentinel for w in busy], timeout=0.1)
@@ -122,6 +149,10 @@ class Supervisor:
                                  "while training; the other workers saved their state")
         finally:
             self.close()
+
+    def submit(self, tasks: list) -> None:
+        """Hand tasks out next, in their order, before the queued ones (dropped like them if a stop comes first)."""
+        self.queue[:0] = tasks
 
     def _hand_out(self, queue: list) -> None:
         for worker in self.workers:

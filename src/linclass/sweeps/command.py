@@ -61,9 +61,9 @@ def sweep(out: str | Path, base: RunConfig, grid: Grid, *, jobs: int = 1, force:
                   f"{len(grid.l2_strengths)} λ x {len(grid.seeds)} seeds)"
                   f"{f', {len(finished)} already finished' if finished else ''}, {len(remaining)} lock-step "
                   f"group(s), {n_jobs} process(es), into {out}/", file=sys.stderr, flush=True)
-        results, _ = run_all([run for group in remaining for run in group], runs_dir, data_dir=data_dir,
-                             jobs=n_jobs, progress=progress, stop_event=stop_event, groups=remaining,
-                             drop_diverged=True)
+        results, _, _ = run_all([run for group in remaining for run in group], runs_dir, data_dir=data_dir,
+                                jobs=n_jobs, progress=progress, stop_event=stop_event, groups=remaining,
+                                drop_diverged=True)
         if stop_event.is_set() or sum(map(len, remaining)) > len(results):
             return None
         results = {run.name: finished.get(run.name) or results[run.name] for run in runs}
