@@ -15,34 +15,18 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from ..data import ImageDataset
 from ..errors import LinclassError
-from ..preprocess import Split
-from ..runs import RunConfig, load_data, make_split, train_many
+from ..runs import train_many
 from ..runs.checkpoint_file import check_order, checkpoint_members
 from ..runs.store import load_trainer_state, save_trainer_state
 from ..training import ProgressBar
+from .data_cache import split_for
 from .finish import Result, finish
 from .gradient_check import check_gradients, say
 from .plan import (BLAS_THREADS, MAX_TITLES, Experiment, checkpoint_name, effective_jobs, group_experiments,
                    group_titles)
 from .schedule import Follower, ready_followers, run_tasks
 from .workers import TRAIN
-
-
-_datasets: dict[tuple, ImageDataset] = {}
-_splits: dict[tuple, Split] = {}
-
-
-def _split_for(config: RunConfig, data_dir: str | None) -> Split:
-    """The config's split, built once per process and shared by the runs that use the same data."""
-    key = (config.dataset, config.protocol, config.model, config.classes, config.dtype, config.train_size,
-           config.n_val)
-    if key not in _splits:
-        if (config.dataset, data_dir) not in _datasets:
-            _datasets[config.dataset, data_dir] = load_data(config, data_dir)
-        _splits[key] = make_split(config, _datasets[config.dataset, data_dir])
-    return _splits[key]
 
 
 def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | None = None, *,
@@ -66,7 +50,7 @@ def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | Non
     say(progress, f"[{position}] {titles}: " + (f"resumed at step {resume_from['meta']['global_step']}"
                                                  if resume_from else "started"))
     with threadpool_limits(limits=BLAS_THREADS):
-        split = _split_for(experiments[0].config, data_dir)
+        split = split_for(experiments[0].config, data_dir)
         if resume_from is not None:
             check_order(resume_from, len(split.y_train), saved_state)
         bars = [[ProgressBar(experiments[0].title if len(experiments) == 1

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_file
-from ..data import load_dataset
 from ..export import pick_samples, widget_html
+from .data_cache import dataset
 from .plan import LAMBDAS
 
 STEM = "task4_interactive"
@@ -80,6 +80,6 @@ def task4_widgets(figures: Path, results: dict, data_dir: str | None) -> str:
     """write_task4_widgets for task 4's lambda-0 and strongest-lambda runs ({name: Result}), on MNIST's test images."""
     weights = {0.0: results["task3_softmax_lambda_0"].weights,
                max(LAMBDAS): results[f"task4_softmax_lambda_{max(LAMBDAS):g}"].weights}
-    mnist = load_dataset("mnist", data_dir)
+    mnist = dataset("mnist", data_dir)
     return write_task4_widgets(figures, weights, mnist.test_images, mnist.test_labels,
                                [str(digit) for digit in range(10)])

@@ -16,6 +16,7 @@ from ..data import dataset_source
 from ..preprocess import HOLDOUT_START
 from .figures import (accuracy_figure, lambda_accuracy_figure, loss_figure, norm_figure, save_figure,
                       shuffle_accuracy_figure, shuffle_loss_figure, weights_figure)
+from .data_cache import release as release_data
 from .fidelity import against_original, seed_spread
 from .findings import batch_loss_repeat, confused_pairs, loss_limits, shuffle_spikes, weight_detail, zoom_limits
 from .finish import Result
@@ -78,6 +79,7 @@ def section(task: str, results: dict[str, Result], figures: Path, data: dict, da
     """Task's section of summary.json from its runs' results, drawing its figures into `figures` (for task 4
     on MNIST its drawing widgets too). data: dataset_block()."""
     started = time.perf_counter()
+    release_data()  # this process's training data: not held while matplotlib draws
     record = SECTIONS[task](results, figures, data)
     if task == "task4" and data["name"] == "mnist":  # the drawing widget is made for handwritten digits
         record["figures"]["interactive"] = task4_widgets(figures, results, data_dir)
