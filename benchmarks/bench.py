@@ -174,7 +174,7 @@ def measure_in_process(args, split, results: dict, split_float32=None, data_dir:
                 log(f"  floor {_s(floor)}, linclass {_s(run)}, floor 1 thread {_s(runs['floor_1_thread'][-1])}")
                 if split_float32 is not None:  # the same fit in float32, for the ratio to PyTorch's float32 loop
                     runs["linclass_float32"].append(attempt("linclass float32", wl.run_linclass, split_float32))
-                runs["gradient_check"].append(attempt("gradient check", wl.run_gradient_check, data_dir))
+                runs["gradient_check"].append(attempt("gradient check", procs.run_gradient_check, data_dir))
                 log(f"  linclass float32 {_s((runs['linclass_float32'] or [None])[-1])}, "
                     f"task 1 gradient check {_s(runs['gradient_check'][-1])}")
             elif name == "torch":

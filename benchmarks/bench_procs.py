@@ -36,6 +36,14 @@ print(json.dumps({"seconds": loaded - imported, "import_seconds": imported - sta
                   "train_images": list(mnist.train_images.shape)}))
 """
 
+_CHECKER = r"""
+import json, sys
+from linclass.report.gradient_check import check_gradients
+result = check_gradients(sys.argv[1] if len(sys.argv) > 1 else None)
+print(json.dumps({"seconds": result["wall_seconds"],
+                  "passed": all(result["task1"][name]["passed"] for name in ("logistic", "softmax"))}))
+"""
+
 POLL_SECONDS = 0.05
 
 
@@ -188,3 +196,14 @@ def run_growth(n_train: int, data_dir: str | None) -> dict:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": f"exit {done.returncode}: {last}"}
     return {"n_train": n_train, **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def run_gradient_check(data_dir: str | None) -> dict:
+    """Task 1 of the report (check_gradients: its own wall time, the MNIST load included) in a fresh
+    interpreter, as `reproduce` runs it: not beside the benchmark's own PyTorch and BLAS threads."""
+    done = subprocess.run([sys.executable, "-c", _CHECKER, *([data_dir] if data_dir else [])], capture_output=True,
+                          text=True, timeout=600)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": f"exit {done.returncode}: {last}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])

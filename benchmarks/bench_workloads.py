@@ -124,15 +124,6 @@ def run_linclass(split, max_epochs: int = EPOCHS) -> dict:
             "to_target": first_reaching(clock.marks, started)}
 
 
-def run_gradient_check(data_dir: str | None) -> dict:
-    """Task 1 of the report: the gradient check of both models (its own wall time, as the report records it)."""
-    from linclass.report.gradient_check import check_gradients
-
-    result = check_gradients(data_dir)
-    return {"seconds": result["wall_seconds"],
-            "passed": all(result["task1"][name]["passed"] for name in ("logistic", "softmax"))}
-
-
 # ---------------------------------------------------------------- PyTorch
 
 
