@@ -10,6 +10,8 @@ from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from linclass.report.schedule import Follower, run_tasks
 from linclass.report.workers import TRAIN
 
@@ -97,3 +99,14 @@ def test_a_follower_gets_only_the_runs_it_needs(tmp_path):
     needs = Follower("task3", ("b",), lambda results: ("task3", partial(seen.update, results), (), {}))
     run_tasks([(TRAIN, train, (["a", "b", "c"], path), {})], 1, threading.Event(), [needs])
     assert list(seen) == ["b"]
+
+
+def test_a_worker_that_dies_while_drawing_is_named_as_such():
+    """The one-line error says what the dead worker was doing (here: a figure task), not always "training"."""
+    import os
+
+    from linclass.report.workers import Supervisor, WorkerDied
+
+    supervisor = Supervisor(1, threading.Event(), grace_seconds=5.0)
+    with pytest.raises(WorkerDied, match="while drawing task3's figures"):
+        list(supervisor.run([("task3", os._exit, (9,), {})]))

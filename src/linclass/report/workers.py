@@ -54,6 +54,16 @@ def _die_with_parent(parent_pid: int, stop) -> threading.Event:
     return local_stop
 
 
+def _doing(task) -> str:
+    """What a worker was doing with task (name, function, args, kwargs), for a message."""
+    name = task[0] if task else None
+    if name == TRAIN:
+        return "training"
+    if name == "check":
+        return "checking gradients"
+    return f"drawing {name}'s figures" if name else "waiting for work"
+
+
 def _worker_main(conn, stop, parent_pid: int) -> None:
     local_stop = _die_with_parent(parent_pid, stop)
     while True:
@@ -126,7 +136,7 @@ class Supervisor:
     def run(self, tasks: list):
         """Yield (name, result) as tasks finish. Once stop_event is set, queued tasks are dropped and only
         training tasks are waited for (they save their state); a dead worker stops the rest, then raises."""
-        self.queue, deadline, died = list(tasks), None, None
+        self.queue, deadline, died, doing = list(tasks), None, None, ""
         try:
             while True:
                 if self.stop_event.is_set() or died:
@@ -139,14 +149,15 @@ class Supervisor:
                     break
                 ready = connection.wait([w[1] for w in busy] + [w[0].sentinel for w in busy], timeout=0.1)
                 for worker in busy:
+                    task = worker[2]
                     reply = self._reply(worker, ready)
-                    if reply == "died":
-                        died = died or worker
+                    if reply == "died" and not died:
+                        died, doing = worker, _doing(task)
                     elif reply is not None:
                         yield reply
             if died:
                 raise WorkerDied(f"a worker process (pid {died[0].pid}) ended unexpectedly ({_describe(died[0])}) "
-                                 "while training; the other workers saved their state")
+                                 f"while {doing}; the other workers saved their state")
         finally:
             self.close()
 
