@@ -28,6 +28,20 @@ def _widget_states(driver) -> list[tuple[np.ndarray, np.ndarray]]:
             for s in states]
 
 
+def _wait_for_widgets(driver, count: int) -> None:
+    """Until the page has started `count` widgets (a hang guard of 30 s, not a speed requirement); on a
+    timeout the assertion names what the page has and what its console said."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    script = "return window.linclass ? window.linclass.widgets.length : -1"
+    try:
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script(script) == count)
+    except TimeoutException:
+        console = [entry["message"] for entry in driver.get_log("browser")]
+        raise AssertionError(f"{driver.execute_script(script)} widgets started, not {count}; console: {console}")
+
+
 def test_one_drawing_is_judged_by_both_models(browser, report, mnist):  # noqa: F811
     html = (report / "report.html").read_text()
     assert "http://" not in html and "https://" not in html
@@ -36,7 +50,7 @@ def test_one_drawing_is_judged_by_both_models(browser, report, mnist):  # noqa: 
     models = [load_run(report / "runs" / name)[1] for name in ("task3_softmax_lambda_0", "task4_softmax_lambda_1")]
 
     browser.get((report / "report.html").as_uri())
-    assert browser.execute_script("return window.linclass.widgets.length") == 2
+    _wait_for_widgets(browser, 2)
     canvases = browser.find_elements("css selector", ".lc-pair .lc-canvas")
     browser.execute_script("arguments[0].scrollIntoView()", canvases[0])
     browser.find_elements("css selector", ".lc-pair .lc-clear")[0].click()
