@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from linclass.cli import main
+from summary_support import comparable_summary
 
 HANG_GUARD_SECONDS = 300  # a hung process fails the test; a slow one does not
 TRAIN = ["train", "--model", "softmax", "--epochs", "8", "--no-progress"]
@@ -98,12 +99,6 @@ def test_resume_refuses_complete_and_foreign_folders(tmp_path, mnist_dir, capsys
 
 
 REPRODUCE = ["reproduce", "--max-epochs-override", "6"]
-
-
-def comparable_summary(folder):
-    summary = json.loads((folder / "summary.json").read_text())
-    summary.pop("environment")
-    return summary
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from linclass._io import read_status, write_status
 from linclass.cli import main
 from linclass.errors import LinclassError
 from linclass.runs import RunConfig, load_checkpoint, load_run, make_split, run_state, save_checkpoint, train
+from summary_support import comparable_summary
 from training_support import StopAt
 
 TRAIN = ["train", "--model", "logistic", "--epochs", "1", "--no-progress"]
@@ -169,8 +170,6 @@ def test_old_reproduction_still_resumes(tmp_path, mnist_dir):
     write_old_format(old)
     assert main(["reproduce", "--resume", "--out", str(old), "--no-progress", "--data-dir", str(mnist_dir)]) == 0
     assert read_status(old) == {**read_status(fresh)}
-    summaries = [json.loads((folder / "summary.json").read_text()) for folder in (fresh, old)]
-    for summary in summaries:
-        summary.pop("environment")
+    summaries = [comparable_summary(folder) for folder in (fresh, old)]
     assert summaries[0] == summaries[1]  # the finished run's old config names are written under the new ones
     assert summaries[1]["task2"]["no_shuffle"]["config"]["max_epochs"] == 1

@@ -17,15 +17,10 @@ from pathlib import Path
 import pytest
 
 from linclass.cli import main
+from summary_support import comparable_summary
 
 HANG_GUARD_SECONDS = 300
 REPRODUCE = ["reproduce", "--only", "task4", "--max-epochs-override", "6"]
-
-
-def comparable_summary(folder):
-    summary = json.loads((folder / "summary.json").read_text())
-    summary.pop("environment")
-    return summary
 
 
 @pytest.fixture(scope="module")

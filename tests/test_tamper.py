@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from linclass.cli import main
 from linclass.runs import RunConfig, make_split, save_checkpoint, train
 from linclass.runs.store import save_trainer_state
+from summary_support import comparable_summary
 from training_support import StopAt
 
 EXAMPLES = int(os.environ.get("LINCLASS_TAMPER_EXAMPLES", "12"))
@@ -193,8 +194,7 @@ def interrupted_run(tmp_path_factory, mnist, mnist_dir, finished_run):
 def interrupted_reproduction(tmp_path_factory, mnist, mnist_dir):
     out = tmp_path_factory.mktemp("tamper") / "reproduction"
     assert run([*REPRODUCE, "--data-dir", mnist_dir, "--out", out])[0] == 0
-    reference = json.loads((out / "summary.json").read_text())
-    reference.pop("environment")
+    reference = comparable_summary(out)
     # As interrupted: one run finished, the other saved at step 10, no report yet.
     metrics = json.loads((out / "runs" / "task2_logistic_shuffle" / "metrics.json").read_text())
     config = RunConfig.from_json(metrics["config"]).resolved()
@@ -249,8 +249,6 @@ def test_resume_of_a_tampered_reproduction(interrupted_reproduction, mnist_dir, 
         tamper(copy, data.draw)
         code, _, err = run(["reproduce", "--resume", "--no-progress", "--data-dir", mnist_dir, "--out", copy])
         if code == 0:
-            summary = json.loads((copy / "summary.json").read_text())
-            summary.pop("environment")
-            assert summary == expected
+            assert comparable_summary(copy) == expected
         else:
             assert_refused(code, err)

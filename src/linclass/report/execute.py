@@ -26,7 +26,7 @@ from .gradient_check import check_gradients, say
 from .plan import (BLAS_THREADS, MAX_TITLES, Experiment, checkpoint_name, effective_jobs, group_experiments,
                    group_titles)
 from .schedule import Follower, ready_followers, run_tasks
-from .workers import TRAIN
+from .workers import CHECK, TRAIN
 
 
 def run_group(experiments: list[Experiment], runs_dir: Path, data_dir: str | None = None, *,
@@ -110,8 +110,8 @@ def run_all(experiments: list[Experiment], runs_dir: Path, *, data_dir: str | No
     total = len(groups) + int(gradient_check)
     jobs = effective_jobs(jobs, total + len(ready_followers(followers, finished or {})))
     first = 1 + int(gradient_check)
-    tasks = [("check", check_gradients, (data_dir,), {"seed": seed, "position": f"1/{total}", "progress": progress,
-                                                      "dataset": dataset, "classes": classes})]
+    tasks = [(CHECK, check_gradients, (data_dir,), {"seed": seed, "position": f"1/{total}", "progress": progress,
+                                                    "dataset": dataset, "classes": classes})]
     tasks = tasks[:int(gradient_check)] + [
         (TRAIN, run_group, (group, runs_dir, data_dir),
          {"position": f"{i + first}/{total}", "progress": progress, "threads": max(1, (os.cpu_count() or 1) // jobs),

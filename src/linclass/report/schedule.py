@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .workers import TRAIN, InProcess, Supervisor
+from .workers import CHECK, TRAIN, InProcess, Supervisor
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Follower:
 
 def run_tasks(tasks: list, jobs: int, stop_event, followers=(), finished: dict | None = None
               ) -> tuple[dict, dict | None, dict]:
-    """Run tasks ("check": the gradient check, TRAIN: a group) in `jobs` worker processes (1: in this
+    """Run tasks (CHECK: the gradient check, TRAIN: a group) in `jobs` worker processes (1: in this
     one), and the followers as their runs finish; ({run name: Result}, the check's record or None,
     {follower name: its output}). finished: the results of runs trained before (a resume).
 
@@ -35,7 +35,7 @@ def run_tasks(tasks: list, jobs: int, stop_event, followers=(), finished: dict |
     results, gradients, outputs = {}, None, {}
     tasks = _release(waiting, done) + list(tasks)
     for name, output in pool.run(tasks):
-        if name == "check":
+        if name == CHECK:
             gradients = output
         elif name == TRAIN:
             for result in output or ():  # None: stopped before the group finished

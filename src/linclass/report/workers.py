@@ -23,6 +23,7 @@ from ..errors import LinclassError
 
 _PR_SET_PDEATHSIG = 1
 TRAIN = "train"  # the name of training tasks
+CHECK = "check"  # the name of the gradient check
 
 
 class WorkerDied(LinclassError):
@@ -59,7 +60,7 @@ def _doing(task) -> str:
     name = task[0] if task else None
     if name == TRAIN:
         return "training"
-    if name == "check":
+    if name == CHECK:
         return "checking gradients"
     return f"drawing {name}'s figures" if name else "waiting for work"
 

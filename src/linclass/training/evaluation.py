@@ -9,6 +9,7 @@ Several models share one product per block where that gives each the bits of its
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import numpy as np
@@ -44,7 +45,9 @@ class Evaluator:
         """The logs {"train_loss", "val_loss", "train_accuracy", "val_accuracy"} of each model, whose
         weights are W_all[:, columns[i]] in W_all (D, models * K); map_blocks runs the blocks (e.g. pool.map)."""
         stats, n_outputs = self.stats, W_all.shape[1] // len(columns)
-        own = None if len(columns) == 1 else [np.ascontiguousarray(W_all[:, cols]) for cols in columns]
+        # Each model's weights as a contiguous copy, made only if a block cannot share the wide product.
+        own = None if len(columns) == 1 else functools.cache(
+            lambda: [np.ascontiguousarray(W_all[:, cols]) for cols in columns])
 
         def block_sums(block):
             _, rows, start, stop, y_block = block
@@ -52,7 +55,7 @@ class Evaluator:
             if own is None or wide_product_is_exact(X_block, n_outputs, len(columns)):
                 logits = X_block @ W_all
                 return [stats(np.ascontiguousarray(logits[:, cols]), y_block) for cols in columns]
-            return [stats(X_block @ W, y_block) for W in own]  # each model's own product (see wide_products)
+            return [stats(X_block @ W, y_block) for W in own()]  # each model's own product (see wide_products)
 
         sums = list(map_blocks(block_sums, self.blocks))
         all_logs = []
