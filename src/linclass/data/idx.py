@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import file_sha256
 from ..errors import LinclassError
 
 _IDX_DTYPES = {0x08: np.uint8}
@@ -54,15 +55,28 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 MAX_RAW_BYTES = 1 << 30  # the largest MNIST-style file is 47 MB; a far larger one is checked by size first
 
 
+def _check_size(path: Path, max_bytes: int) -> None:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise LinclassError(f"{path} is {size / 1e9:.1f} GB, far larger than any MNIST file (at most "
+                            f"{max_bytes >> 20} MB); replace it with the original file.")
+
+
 def read_bytes(path: Path, max_bytes: int = MAX_RAW_BYTES) -> bytes:
     """The bytes of a file (refused by its size, before reading, when over max_bytes), or a
     LinclassError saying why it cannot be read."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise LinclassError(f"{path} is {size / 1e9:.1f} GB, far larger than any MNIST file (at most "
-                                f"{max_bytes >> 20} MB); replace it with the original file.")
+        _check_size(path, max_bytes)
         return path.read_bytes()
+    except OSError as exc:
+        raise LinclassError(f"cannot read {path}: {exc.strerror}; check the path.") from exc
+
+
+def file_digest(path: Path, max_bytes: int = MAX_RAW_BYTES) -> str:
+    """The SHA-256 of a file without reading it into memory (read_bytes's size check and errors)."""
+    try:
+        _check_size(path, max_bytes)
+        return file_sha256(path, max_bytes)
     except OSError as exc:
         raise LinclassError(f"cannot read {path}: {exc.strerror}; check the path.") from exc
 
