@@ -95,3 +95,25 @@ def test_gradient_check_catches_a_wrong_gradient(small_real_sets):
         return loss, grad / 2
 
     assert max_gradient_difference(half_gradient, W, EPSILON) > EPSILON ** 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lanes_stats_have_each_models_own_bits(seed):
+    """The validation's stats of L models side by side equal, bit for bit, L calls on each model's
+    logits alone (lock-step groups rely on it), ties and an overflowing model included."""
+    from linclass.losses import softmax_lanes_loss_sums_and_hits, softmax_loss_sum_and_hits
+
+    rng = np.random.default_rng(seed)
+    n_rows, n_models, n_classes = int(rng.integers(1, 2500)), int(rng.integers(2, 12)), 10
+    logits = rng.standard_normal((n_rows, n_models * n_classes)) * 10 ** rng.uniform(-3, 3)
+    if seed % 2:
+        logits = np.round(logits, 1)  # many ties for the arg-max
+    y = rng.integers(0, n_classes, n_rows)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if seed == 5:
+            logits[:, :n_classes] *= 1e308  # one model's logits overflow to ±inf
+        sums, hits = softmax_lanes_loss_sums_and_hits(logits.reshape(n_rows, n_models, n_classes), y)
+        for m in range(n_models):
+            alone_sum, alone_hits = softmax_loss_sum_and_hits(
+                np.ascontiguousarray(logits[:, m * n_classes:(m + 1) * n_classes]), y)
+            assert np.float64(alone_sum).tobytes() == sums[m].tobytes() and alone_hits == hits[m], m

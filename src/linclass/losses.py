@@ -132,6 +132,21 @@ def softmax_loss_sum_and_hits(logits: np.ndarray, y: np.ndarray) -> tuple[float,
     return float(np.sum(log_sum - logits[rows, y])), int(np.count_nonzero(predicted == y))
 
 
+def softmax_lanes_loss_sums_and_hits(logits: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """softmax_loss_sum_and_hits of L models at once, from their logits side by side (N, L, K): the loss
+    sums (L,) and hit counts (L,). Every model's numbers have the bits of its own call: the same
+    element-wise operations, the reductions over K along the contiguous last axis, and each model's
+    sum over rows taken along a contiguous row of an (L, N) array, as over the (N,) vector alone."""
+    rows = np.arange(len(logits))
+    predicted = logits.argmax(axis=2)  # (N, L)
+    top = np.take_along_axis(logits, predicted[:, :, None], axis=2)[:, :, 0]
+    shifted = np.subtract(logits, top[:, :, None])
+    np.exp(shifted, out=shifted)
+    log_sum = top + np.log(shifted.sum(axis=2))
+    per_row = np.ascontiguousarray((log_sum - logits[rows, :, y]).T)  # (L, N)
+    return per_row.sum(axis=1), np.count_nonzero(predicted == y[:, None], axis=0)
+
+
 def binary_loss_sum_and_hits(logits: np.ndarray, y: np.ndarray) -> tuple[float, int]:
     """(sum of the binary cross-entropies, number of correct predictions, 1 when sigmoid >= 0.5)
     over logits (N,) or (N, 1) for labels y (N,) in {0, 1}."""

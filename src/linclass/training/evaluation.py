@@ -15,7 +15,7 @@ import threading
 import numpy as np
 
 from ..features import row_access
-from ..losses import binary_loss_sum_and_hits, softmax_loss_sum_and_hits
+from ..losses import binary_loss_sum_and_hits, softmax_lanes_loss_sums_and_hits, softmax_loss_sum_and_hits
 from .history import METRIC_NAMES
 from .wide_products import wide_product_is_exact
 
@@ -28,6 +28,7 @@ class Evaluator:
     def __init__(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None, y_val: np.ndarray | None,
                  binary: bool):
         self.stats = binary_loss_sum_and_hits if binary else softmax_loss_sum_and_hits
+        self.binary = binary
         self.sizes = {"train": len(X), "val": 0 if X_val is None else len(X_val)}
         parts = [("train", row_access(X), y)] + ([("val", row_access(X_val), y_val)] if X_val is not None else [])
         # (part, rows, start, stop, labels): blocks of VALIDATION_BLOCK_ROWS rows, in a fixed order
@@ -48,12 +49,19 @@ class Evaluator:
         # Each model's weights as a contiguous copy, made only if a block cannot share the wide product.
         own = None if len(columns) == 1 else functools.cache(
             lambda: [np.ascontiguousarray(W_all[:, cols]) for cols in columns])
+        side_by_side = not self.binary and W_all.shape[1] == len(columns) * n_outputs and all(
+            (cols.start, cols.stop, cols.step) == (i * n_outputs, (i + 1) * n_outputs, None)
+            for i, cols in enumerate(columns))
 
         def block_sums(block):
             _, rows, start, stop, y_block = block
             X_block = rows.block(start, stop, self._buffer(rows))
             if own is None or wide_product_is_exact(X_block, n_outputs, len(columns)):
                 logits = X_block @ W_all
+                if own is not None and side_by_side:  # every model's numbers at once, with their own bits
+                    sums, hits = softmax_lanes_loss_sums_and_hits(
+                        logits.reshape(len(logits), len(columns), n_outputs), y_block)
+                    return list(zip(sums.tolist(), hits.tolist()))
                 return [stats(np.ascontiguousarray(logits[:, cols]), y_block) for cols in columns]
             return [stats(X_block @ W, y_block) for W in own()]  # each model's own product (see wide_products)
 
