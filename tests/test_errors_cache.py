@@ -162,3 +162,26 @@ def test_killed_loader_leaves_no_trusted_damage(fresh_cache, mnist_dir, mnist):
         np.testing.assert_array_equal(getattr(again, key), getattr(mnist, key))
     for path in cache_files(fresh_cache):
         _check_cache_file(path)
+
+
+def test_cached_load_maps_the_cache_file_read_only(fresh_cache, mnist_dir, mnist):
+    """A cached load uses the cache file's pages as they are (no copy into fresh memory): the array is
+    a read-only map of the file, and a cache file replaced later (as every write does, by rename)
+    leaves an array already loaded unchanged."""
+    import mmap
+
+    spec = MNIST_FILES["test_images"]
+    source = mnist_dir / f"{spec.name}.gz"
+    load_file(source, spec, fresh_cache)
+    cached = load_file(source, spec, fresh_cache)
+    np.testing.assert_array_equal(cached, mnist.test_images)
+    assert not cached.flags.writeable
+    base = cached
+    while isinstance(base, np.ndarray):
+        base = base.base
+    assert isinstance(base.obj if isinstance(base, memoryview) else base, mmap.mmap)
+    [path] = cache_files(fresh_cache, spec.name)
+    replacement = path.with_name(path.name + ".new")
+    replacement.write_bytes(b"\0" * path.stat().st_size)
+    replacement.replace(path)
+    np.testing.assert_array_equal(cached, mnist.test_images)
