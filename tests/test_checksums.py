@@ -86,6 +86,20 @@ def test_lock_step_groups_end_exactly_as_the_runs_alone(name, batch_size, mnist)
     assert digest(train_many(configs, split)) == digest(alone)
 
 
+@pytest.mark.parametrize("name", ["logistic_no_shuffle", "logistic_shuffle_l2"])
+def test_features_converted_once_or_block_by_block_give_the_same_bits(name, mnist, monkeypatch):
+    """The two-class split's features are small enough to be converted once when training starts
+    (features.CONVERT_ONCE_BYTES); streaming them from bytes, as larger splits are, changes no bit."""
+    from linclass import features
+
+    split = make_split(RunConfig(model="logistic").resolved(), mnist)
+    assert isinstance(features.converted_if_small(split.X_train, split.X_val)[0], np.ndarray)
+    once = digest(run(name, mnist))
+    monkeypatch.setattr(features, "CONVERT_ONCE_BYTES", 0)
+    assert isinstance(features.converted_if_small(split.X_train, split.X_val)[0], features.PixelFeatures)
+    assert digest(run(name, mnist)) == once == PINNED[name]
+
+
 def test_checksum_does_not_depend_on_threads(mnist):
     assert digest(run("softmax_float32", mnist, threads=1)) == digest(run("softmax_float32", mnist, threads=2))
 

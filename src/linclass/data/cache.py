@@ -111,6 +111,10 @@ def _load_cached(path: Path, spec: DataFile) -> np.ndarray | None:
         return None
     array = np.frombuffer(mapped, dtype=np.uint8, count=size, offset=offset).reshape(shape)
     if zlib.crc32(array) == expected_crc:
+        # The check mapped every page; unmap them again (they stay in the page cache), so that this
+        # process holds only the pages it goes on to read (a split reads 30,000 of the 70,000 images).
+        with contextlib.suppress(OSError, AttributeError):
+            mapped.madvise(mmap.MADV_DONTNEED)
         return array
     del array
     mapped.close()  # before the caller deletes the damaged file

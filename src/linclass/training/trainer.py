@@ -19,7 +19,7 @@ from threadpoolctl import ThreadpoolController
 
 from .._validation import check_bool, check_int, check_positive_float, check_seed
 from ..errors import LinclassError
-from ..features import row_access
+from ..features import converted_if_small, row_access
 from .callbacks import Callback, EarlyStopping, check_callbacks
 from .checkpoint import capture_state, restore_state
 from .divergence import DEFAULT_MAX_LOSS, TrainingDiverged
@@ -111,6 +111,7 @@ class Trainer:
 
     def _setup(self, models, callbacks_per_model, learning_rates, X, y, X_val, y_val) -> None:
         X, y, X_val, y_val = prepare_data(models, callbacks_per_model, self.batch_size, X, y, X_val, y_val)
+        X, X_val = converted_if_small(X, X_val)
         first = models[0]
         self.X, self.targets = X, first.encode_targets(y, X.dtype)
         batches_per_epoch = len(X) // self.batch_size
