@@ -86,6 +86,17 @@ def test_lock_step_groups_end_exactly_as_the_runs_alone(name, batch_size, mnist)
     assert digest(train_many(configs, split)) == digest(alone)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_mixed_learning_rate_groups_end_exactly_as_the_runs_alone(dtype, mnist):
+    """A softmax group's losses, residuals and updates are computed for all its models at once, each
+    learning rate applied in the weights' dtype: every model still ends with its own run's bits."""
+    configs = [RunConfig(model="softmax", l2_strength=l2, learning_rate=rate, dtype=dtype, max_epochs=1,
+                         patience=2).resolved() for l2, rate in ((0.0, 0.01), (1.0, 0.1), (0.01, 0.001))]
+    split = make_split(configs[0], mnist)
+    alone = [train_many([config], split)[0] for config in configs]
+    assert digest(train_many(configs, split)) == digest(alone)
+
+
 @pytest.mark.parametrize("name", ["logistic_no_shuffle", "logistic_shuffle_l2"])
 def test_features_converted_once_or_block_by_block_give_the_same_bits(name, mnist, monkeypatch):
     """The two-class split's features are small enough to be converted once when training starts

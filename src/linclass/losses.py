@@ -132,6 +132,27 @@ def softmax_loss_sum_and_hits(logits: np.ndarray, y: np.ndarray) -> tuple[float,
     return float(np.sum(log_sum - logits[rows, y])), int(np.count_nonzero(predicted == y))
 
 
+def softmax_lanes_loss_and_residual(logits: np.ndarray, Y: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """softmax_loss_and_residual of L models at once: logits (B, L, K) side by side, one-hot Y (B, K);
+    writes every model's dC/dlogits into out (B, L, K) and returns the mean losses (L,).
+
+    Every model's numbers have the bits of its own call: the same element-wise operations, the
+    reductions over K along the contiguous last axis, each model's mean over rows taken along a
+    contiguous row of an (L, B) array, and its target logit as a sum of Y * shifted over K (which
+    is exact whatever the order: one term is the target's, the others are zeros, or NaN as in einsum).
+    """
+    shifted = logits - logits.max(axis=2, keepdims=True)
+    exp = np.exp(shifted, out=out)
+    sums = exp.sum(axis=2, keepdims=True)
+    picked = np.multiply(shifted, Y[:, None, :]).sum(axis=2)  # (B, L)
+    per_row = np.ascontiguousarray((np.log(sums)[:, :, 0] - picked).T)  # (L, B)
+    losses = per_row.mean(axis=1)
+    exp /= sums
+    exp -= Y[:, None, :]
+    exp /= len(logits)
+    return losses
+
+
 def softmax_lanes_loss_sums_and_hits(logits: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """softmax_loss_sum_and_hits of L models at once, from their logits side by side (N, L, K): the loss
     sums (L,) and hit counts (L,). Every model's numbers have the bits of its own call: the same

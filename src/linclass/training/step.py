@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..losses import add_l2_gradient
+from ..losses import add_l2_gradient, softmax_lanes_loss_and_residual
 from .callbacks import Callback
 from .divergence import TrainingDiverged, divergence_error, is_diverging
 from .wide_products import wide_product_is_exact
@@ -78,11 +78,16 @@ def step_lanes(active: list, bank, X_batch: np.ndarray, T_batch: np.ndarray, buf
     without drop_diverged the divergence is raised.
     """
     K, M = bank.n_outputs, len(active)
+    shared_gradient = bank.shared and wide_product_is_exact(X_batch.T, K, M)
+    all_at_once = shared_gradient and K > 1  # softmax lanes: their losses and updates in one set of operations
     if not bank.shared:
         np.matmul(X_batch, bank.weights, out=buffers.logits)
     else:
-        forward_lanes(active, X_batch, bank.weights, bank.columns, buffers.logits, wide_product_is_exact(X_batch, K, M))
-    if bank.shared and wide_product_is_exact(X_batch.T, K, M):
+        forward_lanes(active, X_batch, bank.weights, bank.columns, buffers.logits, wide_product_is_exact(X_batch, K, M),
+                      side_by_side=all_at_once)
+    if all_at_once:
+        losses = take_softmax_lanes_step(active, bank, X_batch, T_batch, buffers, max_loss, drop_diverged)
+    elif shared_gradient:
         losses = take_group_step(active, bank.columns, X_batch, T_batch, buffers.residual, buffers.grad, max_loss,
                                  drop_diverged)
     else:
@@ -107,17 +112,21 @@ def step_lanes(active: list, bank, X_batch: np.ndarray, T_batch: np.ndarray, buf
 
 
 def forward_lanes(lanes: list, X_batch: np.ndarray, weights: np.ndarray, columns, logits_all: np.ndarray,
-                  wide: bool) -> None:
-    """Each lock-step lane's logits X_batch (B, D) @ W (D, K) into its work.logits (B, K): sliced from one
-    wide product into logits_all (B, M * K) when wide (see wide_products), else each model's own product."""
+                  wide: bool, side_by_side: bool = False) -> None:
+    """Each lock-step lane's logits X_batch (B, D) @ W (D, K): one wide product into logits_all (B, M * K)
+    when wide (see wide_products), else each model's own product. They end up in each lane's
+    work.logits (B, K), or with side_by_side in logits_all, lane p in columns(p)."""
     if wide:
         np.matmul(X_batch, weights, out=logits_all)
-        for position, (_, work) in enumerate(lanes):
-            np.copyto(work.logits, logits_all[:, columns(position)])
+        if not side_by_side:
+            for position, (_, work) in enumerate(lanes):
+                np.copyto(work.logits, logits_all[:, columns(position)])
     else:
-        for state, work in lanes:
+        for position, (state, work) in enumerate(lanes):
             np.copyto(work.weights, state.model.weights_)
             np.matmul(X_batch, work.weights, out=work.logits)
+            if side_by_side:
+                logits_all[:, columns(position)] = work.logits
 
 
 def take_group_step(lanes: list, columns, X_batch: np.ndarray, T_batch: np.ndarray, residual_all: np.ndarray,
@@ -150,6 +159,45 @@ def take_group_step(lanes: list, columns, X_batch: np.ndarray, T_batch: np.ndarr
             continue
         W -= grad
     return losses
+
+
+def take_softmax_lanes_step(lanes: list, bank, X_batch: np.ndarray, T_batch: np.ndarray, buffers: LaneBuffers,
+                            max_loss: float, drop_diverged: bool = False) -> list[float | None]:
+    """take_group_step for the softmax lanes of a lock-step group, their logits side by side in
+    buffers.logits (B, M * K): every loss and residual in one set of array operations
+    (softmax_lanes_loss_and_residual), the shared gradient product X_batch^T (D, B) @ residual
+    (B, M * K), the learning rates in one multiplication and, unless a lane diverged, every update in
+    one subtraction from the bank. Each lane's arithmetic is its own step's, so it ends where it
+    would alone. Returns each lane's batch loss, None for a lane that diverged and was recorded."""
+    n_rows, K, M = len(X_batch), bank.n_outputs, len(lanes)
+    grad_all = buffers.grad
+    losses = softmax_lanes_loss_and_residual(buffers.logits.reshape(n_rows, M, K), T_batch,
+                                             buffers.residual.reshape(n_rows, M, K))
+    np.matmul(X_batch.T, buffers.residual, out=grad_all)
+    grads = grad_all.reshape(len(grad_all), M, K)
+    for position, (state, _) in enumerate(lanes):
+        add_l2_gradient(grads[:, position], state.model.weights_, state.l2_strength, state.penalize_bias)
+    # In the weights' dtype, as `grad *= learning_rate` converts a Python float (float32 runs included).
+    grads *= np.array([state.learning_rate for state, _ in lanes], dtype=grad_all.dtype)[:, None]
+    results, refused = [], False
+    for position, (state, work) in enumerate(lanes):
+        loss = float(losses[position])
+        if is_diverging(loss, grads[:, position].sum(), max_loss):
+            error = divergence_error(state, loss, max_loss, work.which)
+            if not drop_diverged:
+                raise error
+            state.record_divergence(error)
+            results.append(None)
+            refused = True
+            continue
+        results.append(loss)
+    if not refused:
+        bank.weights -= grad_all
+    else:
+        for position, ((state, _), loss) in enumerate(zip(lanes, results)):
+            if loss is not None:
+                state.model.weights_ -= grads[:, position]
+    return results
 
 
 def record_stops(active: list, step: int, callback) -> None:
