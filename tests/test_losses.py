@@ -117,3 +117,27 @@ def test_lanes_stats_have_each_models_own_bits(seed):
             alone_sum, alone_hits = softmax_loss_sum_and_hits(
                 np.ascontiguousarray(logits[:, m * n_classes:(m + 1) * n_classes]), y)
             assert np.float64(alone_sum).tobytes() == sums[m].tobytes() and alone_hits == hits[m], m
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lanes_loss_and_residual_have_each_models_own_bits(seed):
+    """A lock-step step's losses and residuals of L models side by side equal, bit for bit, L calls of
+    softmax_loss_and_residual on each model's logits alone, ties and an overflowing model included."""
+    from linclass.losses import softmax_lanes_loss_and_residual, softmax_loss_and_residual
+
+    rng = np.random.default_rng(seed)
+    n_rows, n_models, n_classes = int(rng.integers(1, 300)), int(rng.integers(2, 12)), 10
+    logits = rng.standard_normal((n_rows, n_models * n_classes)) * 10 ** rng.uniform(-3, 3)
+    if seed % 2:
+        logits = np.round(logits, 1)
+    Y = np.eye(n_classes)[rng.integers(0, n_classes, n_rows)]
+    out = np.empty((n_rows, n_models, n_classes))
+    with np.errstate(over="ignore", invalid="ignore"):
+        if seed == 5:
+            logits[:, :n_classes] *= 1e307
+        losses = softmax_lanes_loss_and_residual(logits.reshape(n_rows, n_models, n_classes), Y, out)
+        for m in range(n_models):
+            loss, residual = softmax_loss_and_residual(
+                np.ascontiguousarray(logits[:, m * n_classes:(m + 1) * n_classes]), Y, np.empty((n_rows, n_classes)))
+            assert np.float64(loss).tobytes() == losses[m].tobytes(), m
+            assert residual.tobytes() == np.ascontiguousarray(out[:, m]).tobytes(), m
