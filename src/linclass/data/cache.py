@@ -91,7 +91,7 @@ def _load_cached(path: Path, spec: DataFile) -> np.ndarray | None:
 
     Mapped, not read into new memory: the page cache's pages are used as they are. Fresh anonymous
     memory is slow to fault in on a VM that hands idle memory back to its host (a 47 MB read took
-    60-140 ms after a few idle seconds against 13-19 ms mapped, benchmarks/README.md). Cache files are
+    62-138 ms after a few idle seconds against 13-19 ms mapped; README.md, Performance). Cache files are
     only ever replaced by rename, never rewritten in place, so the mapped bytes cannot change."""
     try:
         expected_crc = int(path.stem.rsplit("-crc", 1)[1], 16)
