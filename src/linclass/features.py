@@ -105,11 +105,7 @@ class PixelFeatures:
         return out
 
     def __array__(self, dtype=None, copy=None):
-        out = np.empty(self.shape, dtype=self.dtype)
-        buffer = self.buffer(min(len(self), PRODUCT_ROWS))
-        for start in range(0, len(self), PRODUCT_ROWS):  # through a small buffer: one full-size array only
-            stop = min(start + PRODUCT_ROWS, len(self))
-            out[start:stop] = self.block(start, stop, buffer)
+        out = self.converted()
         return out if dtype is None else out.astype(dtype, copy=False)
 
     def tobytes(self) -> bytes:

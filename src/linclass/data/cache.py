@@ -44,9 +44,14 @@ def _source_mismatch(path: Path, expected: str, found: str) -> LinclassError:
     )
 
 
+def _published_sha256(path: Path, spec: DataFile) -> str:
+    """The SHA-256 a file with fixed bytes must have: the published .gz's, or the raw payload's."""
+    return spec.gz_sha256 if path.suffix == ".gz" else spec.raw_sha256
+
+
 def _verified_bytes(path: Path, spec: DataFile) -> bytes:
     data = read_bytes(path)
-    expected = spec.gz_sha256 if path.suffix == ".gz" else spec.raw_sha256
+    expected = _published_sha256(path, spec)
     found = sha256_of(data)
     if found != expected:
         raise _source_mismatch(path, expected, found)
@@ -58,7 +63,7 @@ def _vouched_by_hash(path: Path, spec: DataFile, verified_dir: Path) -> bool:
     one, or, for a re-compressed .gz, the cache remembers that these bytes hold the right payload."""
     found = file_digest(path)
     if spec.gz_sha256 is not None or path.suffix != ".gz":
-        expected = spec.gz_sha256 if path.suffix == ".gz" else spec.raw_sha256
+        expected = _published_sha256(path, spec)
         if found != expected:
             raise _source_mismatch(path, expected, found)
         return True
@@ -127,7 +132,7 @@ def load_file(path: Path, spec: DataFile, cache_dir: Path | None, decoded_subdir
     verified_dir = decoded_dir.parent / "verified" if decoded_dir else None
     recompressed = path.suffix == ".gz" and spec.gz_sha256 is None
     # The decoded array is named by the hash of what was verified: a re-compressed .gz by its payload.
-    digest = spec.gz_sha256 if path.suffix == ".gz" and not recompressed else spec.raw_sha256
+    digest = spec.raw_sha256 if recompressed else _published_sha256(path, spec)
     prefix = f"{spec.name}-{digest[:16]}"
     candidates = sorted(decoded_dir.glob(f"{prefix}-crc*.npy")) if decoded_dir is not None else []
     if candidates and _vouched_by_hash(path, spec, verified_dir):

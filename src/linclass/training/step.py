@@ -79,17 +79,13 @@ def step_lanes(active: list, bank, X_batch: np.ndarray, T_batch: np.ndarray, buf
     """
     K, M = bank.n_outputs, len(active)
     shared_gradient = bank.shared and wide_product_is_exact(X_batch.T, K, M)
-    all_at_once = shared_gradient and K > 1  # softmax lanes: their losses and updates in one set of operations
     if not bank.shared:
         np.matmul(X_batch, bank.weights, out=buffers.logits)
-    else:
+    else:  # softmax lanes of a shared gradient read their logits side by side (take_group_step)
         forward_lanes(active, X_batch, bank.weights, bank.columns, buffers.logits, wide_product_is_exact(X_batch, K, M),
-                      side_by_side=all_at_once)
-    if all_at_once:
-        losses = take_softmax_lanes_step(active, bank, X_batch, T_batch, buffers, max_loss, drop_diverged)
-    elif shared_gradient:
-        losses = take_group_step(active, bank.columns, X_batch, T_batch, buffers.residual, buffers.grad, max_loss,
-                                 drop_diverged)
+                      side_by_side=shared_gradient and K > 1)
+    if shared_gradient:
+        losses = take_group_step(active, bank, X_batch, T_batch, buffers, max_loss, drop_diverged)
     else:
         losses = []
         for state, work in active:
@@ -129,75 +125,52 @@ def forward_lanes(lanes: list, X_batch: np.ndarray, weights: np.ndarray, columns
                 logits_all[:, columns(position)] = work.logits
 
 
-def take_group_step(lanes: list, columns, X_batch: np.ndarray, T_batch: np.ndarray, residual_all: np.ndarray,
-                    grad_all: np.ndarray, max_loss: float, drop_diverged: bool = False) -> list[float | None]:
+def take_group_step(lanes: list, bank, X_batch: np.ndarray, T_batch: np.ndarray, buffers: LaneBuffers,
+                    max_loss: float, drop_diverged: bool = False) -> list[float | None]:
     """take_step for every (state, workspace) lane of a lock-step group whose weights are the columns(p)
-    of one (D, M * K) bank, given each lane's logits in work.logits (B, K).
+    of the bank (D, M * K); the logits are side by side in buffers.logits (B, M * K) for softmax, in
+    each lane's work.logits (B, K) for logistic models.
 
-    The M gradient products become one, X_batch^T (D, B) @ residual_all (B, M * K) into grad_all
+    The M gradient products become one, X_batch^T (D, B) @ residual (B, M * K) into buffers.grad
     (D, M * K); call it only where wide_product_is_exact(X_batch.T, K, M), so that each model's
-    columns have the bits of its own product and it ends exactly where it would alone. (A column
-    depends only on its own residuals, so a diverging lane leaves the others' bits alone.)
+    columns have the bits of its own product. The softmax losses and residuals are computed for all
+    lanes in one set of operations (softmax_lanes_loss_and_residual), the learning rates applied in
+    one multiplication and, unless a lane diverged, the updates in one subtraction from the bank.
+    Each lane's arithmetic is its own step's, so it ends exactly where it would alone (a column
+    depends only on its own residuals, so a diverging lane leaves the others' bits alone).
     Returns each model's batch loss, None for a lane that diverged and was recorded (drop_diverged).
     """
-    losses = []
-    for position, (state, work) in enumerate(lanes):
-        loss, residual = state.model.loss_and_residual(work.logits, T_batch, out=work.residual)
-        residual_all[:, columns(position)] = residual
-        losses.append(loss)
-    np.matmul(X_batch.T, residual_all, out=grad_all)
-    for position, (state, work) in enumerate(lanes):
-        W, grad = state.model.weights_, grad_all[:, columns(position)]
-        add_l2_gradient(grad, W, state.l2_strength, state.penalize_bias)
-        grad *= state.learning_rate
-        if is_diverging(losses[position], grad.sum(), max_loss):
-            error = divergence_error(state, losses[position], max_loss, work.which)
-            if not drop_diverged:
-                raise error
-            state.record_divergence(error)
-            losses[position] = None
-            continue
-        W -= grad
-    return losses
-
-
-def take_softmax_lanes_step(lanes: list, bank, X_batch: np.ndarray, T_batch: np.ndarray, buffers: LaneBuffers,
-                            max_loss: float, drop_diverged: bool = False) -> list[float | None]:
-    """take_group_step for the softmax lanes of a lock-step group, their logits side by side in
-    buffers.logits (B, M * K): every loss and residual in one set of array operations
-    (softmax_lanes_loss_and_residual), the shared gradient product X_batch^T (D, B) @ residual
-    (B, M * K), the learning rates in one multiplication and, unless a lane diverged, every update in
-    one subtraction from the bank. Each lane's arithmetic is its own step's, so it ends where it
-    would alone. Returns each lane's batch loss, None for a lane that diverged and was recorded."""
     n_rows, K, M = len(X_batch), bank.n_outputs, len(lanes)
-    grad_all = buffers.grad
-    losses = softmax_lanes_loss_and_residual(buffers.logits.reshape(n_rows, M, K), T_batch,
-                                             buffers.residual.reshape(n_rows, M, K))
-    np.matmul(X_batch.T, buffers.residual, out=grad_all)
+    residual_all, grad_all = buffers.residual, buffers.grad
+    if K > 1:
+        losses = softmax_lanes_loss_and_residual(buffers.logits.reshape(n_rows, M, K), T_batch,
+                                                 residual_all.reshape(n_rows, M, K)).tolist()
+    else:
+        losses = []
+        for position, (state, work) in enumerate(lanes):
+            loss, residual = state.model.loss_and_residual(work.logits, T_batch, out=work.residual)
+            residual_all[:, bank.columns(position)] = residual
+            losses.append(loss)
+    np.matmul(X_batch.T, residual_all, out=grad_all)
     grads = grad_all.reshape(len(grad_all), M, K)
     for position, (state, _) in enumerate(lanes):
         add_l2_gradient(grads[:, position], state.model.weights_, state.l2_strength, state.penalize_bias)
     # In the weights' dtype, as `grad *= learning_rate` converts a Python float (float32 runs included).
     grads *= np.array([state.learning_rate for state, _ in lanes], dtype=grad_all.dtype)[:, None]
-    results, refused = [], False
     for position, (state, work) in enumerate(lanes):
-        loss = float(losses[position])
-        if is_diverging(loss, grads[:, position].sum(), max_loss):
-            error = divergence_error(state, loss, max_loss, work.which)
+        if is_diverging(losses[position], grads[:, position].sum(), max_loss):
+            error = divergence_error(state, losses[position], max_loss, work.which)
             if not drop_diverged:
                 raise error
             state.record_divergence(error)
-            results.append(None)
-            refused = True
-            continue
-        results.append(loss)
-    if not refused:
+            losses[position] = None
+    if None not in losses:
         bank.weights -= grad_all
     else:
-        for position, ((state, _), loss) in enumerate(zip(lanes, results)):
+        for position, ((state, _), loss) in enumerate(zip(lanes, losses)):
             if loss is not None:
                 state.model.weights_ -= grads[:, position]
-    return results
+    return losses
 
 
 def record_stops(active: list, step: int, callback) -> None:
