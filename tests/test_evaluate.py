@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from linclass.cli import main
 from linclass.data import load_mnist
 from linclass.evaluation import classification_report, confusion_matrix, evaluate, evaluation_set
+from linclass.evaluation.evaluate import format_matrix
 from linclass.prediction import class_digits, load_run
 from linclass.preprocess import Split
 from linclass.runs import make_split
@@ -132,3 +134,25 @@ def test_metrics_with_empty_classes_follow_scikit_learn():
     for key in ("a", "b", "c", "d", "macro avg", "weighted avg"):
         for name in ("precision", "recall", "f1-score", "support"):
             assert report[key][name] == pytest.approx(expected[key][name], abs=1e-12)
+
+
+FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                 "Ankle boot"]
+
+
+@pytest.mark.parametrize("names", [[str(k) for k in range(10)], ["3", "2"], ["Pullover", "Coat"], FASHION_NAMES],
+                         ids=["digits", "two digits", "two names", "ten names"])
+def test_printed_confusion_matrix_is_aligned(names):
+    """Every count ends under its column's header, whatever the class names (long names: numbered columns)."""
+    rng = np.random.default_rng(0)
+    matrix = rng.integers(0, 10000, (len(names), len(names)))
+    matrix[0, 0] = 9  # a one-digit count too
+    lines = format_matrix(names, matrix.tolist(), digits=5)
+    assert len(lines) == len(names) + 1 and len({len(line) for line in lines}) == 1
+    header = lines[0]
+    column_ends = [m.end() for m in re.finditer(r"\S+", header)]
+    assert len(column_ends) == len(names) and max(map(len, lines)) <= 100
+    for name, line, row in zip(names, lines[1:], matrix):
+        assert line.startswith("true ") and name in line[:column_ends[0] - 5]
+        for end, count in zip(column_ends, row):
+            assert line[:end].endswith(str(count)) and line[end - len(str(count)) - 1] == " "

@@ -89,9 +89,22 @@ def format_evaluation(result: dict) -> str:
         row = report[name]
         lines.append(f"{name:>{width}} {row['precision']:9.4f} {row['recall']:9.4f} {row['f1-score']:9.4f} "
                      f"{row['support']:8d}")
-    cell = max(5, len(str(result["n_images"])) + 1)
-    lines += ["", "confusion matrix (rows: true class, columns: predicted class)",
-              " " * 6 + "".join(f"{name:>{cell}}" for name in names)]
-    for name, row in zip(names, result["confusion_matrix"]):
-        lines.append(f"{'true ' + name:>6}" + "".join(f"{count:>{cell}d}" for count in row))
+    lines += ["", "confusion matrix (rows: true class, columns: predicted class)", *format_matrix(
+        names, result["confusion_matrix"], digits=len(str(result["n_images"])))]
     return "\n".join(lines)
+
+
+def format_matrix(names: list[str], matrix: list[list[int]], digits: int, max_width: int = 100) -> list[str]:
+    """The confusion matrix (K, K) as aligned lines. Columns are headed by the class names when they fit
+    in max_width characters, else by the class numbers, and each row then says "true <number> <name>"."""
+    cell = max(5, digits + 1, max(len(name) for name in names) + 1)
+    by_number = any(name != str(k) for k, name in enumerate(names)) and len(names) * cell > max_width - 20
+    if by_number:
+        cell, headers = max(5, digits + 1), [str(k) for k in range(len(names))]
+        labels = [f"true {k} {name}" for k, name in enumerate(names)]
+    else:
+        headers, labels = names, [f"true {name}" for name in names]
+    width = max(len(label) for label in labels)  # every cell is wider than its number and its header
+    lines = [" " * width + "".join(f"{header:>{cell}}" for header in headers)]
+    lines += [f"{label:<{width}}" + "".join(f"{count:>{cell}d}" for count in row) for label, row in zip(labels, matrix)]
+    return lines
