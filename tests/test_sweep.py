@@ -104,6 +104,18 @@ def test_prints_the_best_cell_and_means_over_seeds(mnist_dir, tmp_path, capsys):
     assert len(summary["lock_step_groups"]) == 2  # one per seed: seeds change the batch order
 
 
+@pytest.mark.parametrize("shuffle", ["--no-shuffle", "--shuffle"])
+def test_seeds_without_shuffling_are_said_to_be_identical_runs(mnist_dir, tmp_path, capsys, shuffle):
+    """Unshuffled, zero-initialised runs do not depend on their seed: the sweep says so (and they are equal)."""
+    out = tmp_path / "out"
+    assert run_sweep(out, mnist_dir, "--model", "logistic", shuffle, "--lr", "0.1", "--l2", "0", "--seeds", "0,1",
+                     "--epochs", "2") == 0
+    noted = "the 2 seeds train identical runs" in capsys.readouterr().err
+    rows = json.loads((out / "sweep.json").read_text())["runs"]
+    identical = rows[0]["val_loss"] == rows[1]["val_loss"] and rows[0]["weight_norm"] == rows[1]["weight_norm"]
+    assert noted == identical == (shuffle == "--no-shuffle")
+
+
 def test_holdout_sweep_reports_test_metrics(mnist_dir, tmp_path, capsys):
     out = tmp_path / "out"
     assert run_sweep(out, mnist_dir, "--protocol", "holdout", "--lr", "0.1", "--l2", "0,0.01", "--epochs", "1") == 0
