@@ -179,7 +179,7 @@ def test_normalize_digit_validates_its_input():
         normalize_digit(np.full((28, 28), 100.0))
 
 
-def test_fashion_run_needs_as_is_and_names_its_classes(tmp_path, fashion_dir, fashion, capsys):
+def test_fashion_run_needs_as_is_names_its_classes_and_is_not_exported(tmp_path, fashion_dir, fashion, capsys):
     run = tmp_path / "fashion-run"
     assert main(["train", "--dataset", "fashion-mnist", "--epochs", "1", "--no-progress", "--data-dir",
                  str(fashion_dir), "--out", str(run)]) == 0
@@ -194,3 +194,8 @@ def test_fashion_run_needs_as_is_and_names_its_classes(tmp_path, fashion_dir, fa
     assert len(lines) == 3 and all(line.split(": ", 1)[1].split("  (")[0] in
                                    ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                                     "Sneaker", "Bag", "Ankle boot") for line in lines)
+    page = tmp_path / "page.html"
+    assert main(["export", str(run), "--html", str(page)]) == 2  # the page draws digits
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "trained on Fashion-MNIST" in err and "predict --as-is" in err
+    assert not page.exists()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..data import load_mnist
+from ..data import dataset_source, load_mnist
 from ..errors import LinclassError
 from ..export import MAX_BYTES, check_destination, run_page, write_page
 from ..prediction import class_digits
@@ -27,8 +27,9 @@ def add_export_parser(commands) -> None:
 def cmd_export(args) -> int:
     config, model, metrics = load_run(args.run_dir)
     if config.dataset != "mnist":
-        raise LinclassError(f"{args.run_dir} was trained on {config.dataset}; the page draws and shows MNIST digits, "
-                            "so export takes MNIST runs only.")
+        raise LinclassError(f"{args.run_dir} was trained on {dataset_source(config.dataset).title}; the page draws "
+                            "and shows MNIST digits, so export takes MNIST runs only (evaluate and predict --as-is "
+                            "take this run).")
     check_destination(args.html)
     digits = class_digits(config)
     if config.model == "logistic":
