@@ -211,3 +211,16 @@ def test_interrupted_sweep_resumes_bit_identically(tmp_path, mnist_dir, jobs, si
     for run in (reference / "runs").iterdir():
         assert (out / "runs" / run.name / "history.json").read_bytes() == (run / "history.json").read_bytes()
         assert weights_of(out / "runs" / run.name).tobytes() == weights_of(run).tobytes()
+
+
+@pytest.mark.parametrize("base, title", [
+    ({"model": "softmax", "dataset": "mnist", "protocol": "assignment"}, "softmax regression, 10 classes (MNIST)"),
+    ({"model": "logistic", "dataset": "mnist", "classes": [2, 3], "protocol": "assignment"},
+     "logistic regression, 2 vs 3 (MNIST)"),
+    ({"model": "logistic", "dataset": "fashion-mnist", "classes": [4, 2], "protocol": "holdout"},
+     "logistic regression, Coat vs Pullover (Fashion-MNIST, holdout protocol)"),
+])
+def test_heat_map_title_says_what_was_trained(base, title):
+    from linclass.sweeps.figure import _what_was_trained
+
+    assert _what_was_trained(base) == title

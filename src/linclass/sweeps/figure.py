@@ -62,12 +62,13 @@ def accuracy_heatmap(found: list[dict], learning_rates, l2_strengths, best: dict
     ax.set_yticks(range(n_rows), [_value_label(v) for v in learning_rates])
     ax.set_xlabel("L2 strength λ  (J = C + λ·Σw²)")
     ax.set_ylabel("learning rate")
-    seed_text = (f"each cell: mean over seeds {', '.join(map(str, seeds))} ± half their range"
-                 if several else f"each cell: seed {seeds[0]}")
+    seed_text = (f"\neach cell: mean over seeds {', '.join(map(str, seeds))} ± half their range"
+                 if several else "")
     clip_text = f"\ncolours span the top {COLOR_RANGE:g} points; cells below {low:.1f}% are darkest" if clipped else ""
     diverged_text = ("\nhatched grey: training diverged (no accuracy)"
                      if any(cell["diverged"] for row in grid for cell in row) else "")
-    ax.set_title(f"{model}: {what} accuracy of the kept weights (%)\n{seed_text}; best cell framed in red"
+    one_seed = "" if several else f", seed {seeds[0]}"
+    ax.set_title(f"{model}\n{what} accuracy of the kept weights (%){one_seed}; best cell framed in red{seed_text}"
                  f"{clip_text}{diverged_text}", fontsize=10)
     colorbar = fig.colorbar(image, ax=ax, shrink=0.9, extend="min" if clipped else "neither")
     colorbar.set_label(f"mean {what} accuracy (%)")
@@ -85,10 +86,22 @@ def _draw_diverged(ax, row: int, col: int, cell: dict, several: bool) -> None:
             bbox={"facecolor": DIVERGED_COLOR, "edgecolor": "none", "pad": 1.5})
 
 
+def _what_was_trained(base: dict) -> str:
+    """'logistic regression, Coat vs Pullover (Fashion-MNIST, holdout protocol)', 'softmax regression, 10 classes (MNIST)'."""
+    source = dataset_source(base["dataset"])
+    if base["model"] == "logistic":
+        positive, negative = (source.class_names[c] for c in base["classes"])
+        text = f"logistic regression, {positive} vs {negative}"
+    else:
+        text = f"softmax regression, {len(source.class_names)} classes"
+    protocol = ", holdout protocol" if base.get("protocol") == "holdout" else ""
+    return f"{text} ({source.title}{protocol})"
+
+
 def write_heatmap(folder: Path, summary: dict) -> list[str]:
     """Draw the heat map of a sweep's summary into folder/val_accuracy.{png,svg}; returns the PNG path."""
     grid, base = summary["settings"]["grid"], summary["settings"]["base"]
     fig = accuracy_heatmap(summary["cells"], grid["learning_rates"], grid["l2_strengths"], summary["best"],
-                           model=f"{base['model']} regression on {dataset_source(base['dataset']).title}",
+                           model=_what_was_trained(base),
                            seeds=grid["seeds"])
     return [save_figure(fig, folder, FIGURE_STEM)]
