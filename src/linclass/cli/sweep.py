@@ -109,11 +109,11 @@ def cmd_sweep(args) -> int:
               "and --no-progress are ignored)", file=sys.stderr)
     elif args.patience is None and args.early_stopping_baseline is not None:
         raise LinclassError("--early-stopping-baseline needs early stopping; drop it or --no-early-stopping.")
-    grid = Grid(tuple(args.lr), tuple(args.l2), tuple(args.seeds))
-    if not args.resume and len(set(grid.seeds)) > 1 and not _base_config(args).resolved().shuffle:
+    grid, base = Grid(tuple(args.lr), tuple(args.l2), tuple(args.seeds)), _base_config(args)
+    if not args.resume and len(set(grid.seeds)) > 1 and not base.resolved().shuffle:
         print(f"note: these runs are not shuffled (--shuffle shuffles them), and as their weights start at zero a "
               f"seed then changes nothing: the {len(grid.seeds)} seeds train identical runs", file=sys.stderr)
-    summary = sweep(args.out, _base_config(args), grid, jobs=args.jobs, force=args.force, data_dir=args.data_dir,
+    summary = sweep(args.out, base, grid, jobs=args.jobs, force=args.force, data_dir=args.data_dir,
                     progress=args.progress, resume=args.resume)
     if summary is None:
         print(f"linclass: interrupted; the finished runs are saved in {args.out}/ (marked incomplete). "

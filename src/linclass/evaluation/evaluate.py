@@ -95,11 +95,11 @@ def format_evaluation(result: dict) -> str:
 
 
 def format_matrix(names: list[str], matrix: list[list[int]], digits: int, max_width: int = 100) -> list[str]:
-    """The confusion matrix (K, K) as aligned lines. Columns are headed by the class names when they fit
-    in max_width characters, else by the class numbers, and each row then says "true <number> <name>"."""
+    """The confusion matrix (K, K) as aligned lines. Columns are headed by the class names when the lines
+    then fit in max_width characters, else by the class numbers, and each row then says "true <number> <name>"."""
     cell = max(5, digits + 1, max(len(name) for name in names) + 1)
-    by_number = any(name != str(k) for k, name in enumerate(names)) and len(names) * cell > max_width - 20
-    if by_number:
+    by_name_width = max(len(f"true {name}") for name in names) + len(names) * cell
+    if by_name_width > max_width and any(name != str(k) for k, name in enumerate(names)):
         cell, headers = max(5, digits + 1), [str(k) for k in range(len(names))]
         labels = [f"true {k} {name}" for k, name in enumerate(names)]
     else:

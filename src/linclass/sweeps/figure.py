@@ -87,7 +87,8 @@ def _draw_diverged(ax, row: int, col: int, cell: dict, several: bool) -> None:
 
 
 def _what_was_trained(base: dict) -> str:
-    """'logistic regression, Coat vs Pullover (Fashion-MNIST, holdout protocol)', 'softmax regression, 10 classes (MNIST)'."""
+    """The heat map's first line: 'logistic regression, Coat vs Pullover (Fashion-MNIST, holdout protocol)',
+    'softmax regression, 10 classes (MNIST)'."""
     source = dataset_source(base["dataset"])
     if base["model"] == "logistic":
         positive, negative = (source.class_names[c] for c in base["classes"])
