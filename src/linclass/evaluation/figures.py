@@ -40,7 +40,10 @@ def confusion_figure(matrix: np.ndarray, class_names: list[str], title: str):
         ax.text(col, row, str(count), ha="center", va="center", fontsize=8 if len(class_names) > 2 else 11,
                 color="white" if fractions[row, col] > 0.5 else "black")
     ticks = np.arange(len(class_names))
-    ax.set_xticks(ticks, class_names)
+    if len(class_names) * max(len(name) for name in class_names) > 40:  # long names side by side would overlap
+        ax.set_xticks(ticks, class_names, rotation=35, ha="right", rotation_mode="anchor")
+    else:
+        ax.set_xticks(ticks, class_names)
     ax.set_yticks(ticks, class_names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
@@ -55,14 +58,16 @@ def mistakes_figure(images: np.ndarray, mistakes: list[dict], title: str):
 
     columns = 5
     rows = max(1, math.ceil(len(mistakes) / columns))
-    fig = Figure(figsize=(1.5 * columns, 1.75 * rows + 0.5), layout="constrained")
+    # "true 4, pred 9" on one line while it fits a column (about 24 characters), else true and pred on two
+    split = any(len(f"true {m['true']}, pred {m['predicted']}") > 24 for m in mistakes)
+    fig = Figure(figsize=(1.5 * columns, (1.95 if split else 1.75) * rows + 0.5), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, columns)).reshape(-1)
     for ax in axes:
         ax.set_axis_off()
     for ax, image, mistake in zip(axes, images, mistakes):
         ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
-        ax.set_title(f"true {mistake['true']}, pred {mistake['predicted']}\np = {mistake['probability']:.3f}",
-                     fontsize=8)
+        ax.set_title(f"true {mistake['true']}{chr(10) if split else ', '}pred {mistake['predicted']}\n"
+                     f"p = {mistake['probability']:.3f}", fontsize=8)
     if not mistakes:
         axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center", transform=axes[0].transAxes)
     fig.suptitle(title, fontsize=10)

@@ -36,7 +36,7 @@ def _earlier_evaluation(folder: Path) -> str | None:
 
 
 def _write_files(folder: Path, result: dict, X) -> list[str]:
-    label = f"{result['n_images']} images, {result['split']} set"
+    label = f"{result['n_images']} images of the {result['description'].split(' (')[0]}"  # e.g. "validation set"
     written = save_figure(confusion_figure(result["confusion_matrix"], result["classes"],
                                            f"Confusion matrix: {label}\naccuracy {result['accuracy']:.4f}"),
                           folder, "confusion_matrix")
