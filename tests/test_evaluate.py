@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import numpy as np
@@ -156,3 +157,37 @@ def test_printed_confusion_matrix_is_aligned(names):
         assert line.startswith("true ") and name in line[:column_ends[0] - 5]
         for end, count in zip(column_ends, row):
             assert line[:end].endswith(str(count)) and line[end - len(str(count)) - 1] == " "
+
+
+@pytest.mark.parametrize("names", [[str(k) for k in range(10)], FASHION_NAMES, ["Pullover", "Coat"]],
+                         ids=["digits", "ten names", "two names"])
+def test_figure_labels_never_overlap(names):
+    """The confusion matrix's column labels, and the titles of the mistakes gallery, drawn side by side."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from linclass.evaluation import confusion_figure, mistakes_figure
+
+    def overlapping(texts):
+        boxes = sorted((t.get_window_extent(renderer) for t in texts if t.get_text()), key=lambda b: b.x0)
+        return [(a, b) for a, b in zip(boxes, boxes[1:]) if a.x1 > b.x0 and a.y1 > b.y0 and b.y1 > a.y0]
+
+    k = len(names)
+    figure = confusion_figure(np.arange(k * k).reshape(k, k), names, "title")
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    labels = figure.axes[0].get_xticklabels()
+    angle = math.radians(labels[0].get_rotation())
+    if angle:  # parallel slanted labels: apart when the gap between their baselines exceeds their height
+        x = [figure.axes[0].transData.transform((tick, 0))[0] for tick in range(k)]
+        height = max(renderer.get_text_width_height_descent(t.get_text(), t.get_fontproperties(), ismath=False)[1]
+                     for t in labels)
+        assert min(np.diff(x)) * math.sin(angle) > height
+    else:
+        assert not overlapping(labels)
+
+    mistakes = [{"true": names[i % k], "predicted": names[(i + 1) % k], "probability": 0.9} for i in range(10)]
+    gallery = mistakes_figure(np.zeros((10, 28, 28), dtype=np.uint8), mistakes, "title")
+    renderer = FigureCanvasAgg(gallery).get_renderer()
+    gallery.draw(renderer)
+    for row in range(2):  # the five titles of each row
+        assert not overlapping([ax.title for ax in gallery.axes[5 * row:5 * row + 5]])
