@@ -9,21 +9,26 @@ import textwrap
 
 from ..data import dataset_source
 from ..errors import LinclassError
-from ..prediction import NORMALIZATION_STEPS, class_digits, load_images, load_run, predict_images, top_classes
+from ..prediction import (GARMENT_STEPS, NORMALIZATION_STEPS, class_digits, load_images, load_run, predict_images,
+                          top_classes)
 from .args import _positive_int
+
+
+def _steps(steps) -> str:
+    return "\n".join(textwrap.fill(step, 96, initial_indent=f"  {n}. ", subsequent_indent="     ")
+                     for n, step in enumerate(steps, 1))
 
 
 def add_predict_parser(commands) -> None:
     """Add `linclass predict` and its options to the subcommands."""
-    steps = "\n".join(textwrap.fill(step, 96, initial_indent=f"  {n}. ", subsequent_indent="     ")
-                      for n, step in enumerate(NORMALIZATION_STEPS, 1))
     description = "\n".join([
         textwrap.fill("Classify images with the model of a run folder. FILE is a PNG, JPEG, BMP or GIF picture, a "
                       ".npy array of shape (28, 28) or (N, 28, 28) with pixels in 0-255, or an IDX image file "
-                      "(such as MNIST's t10k-images-idx3-ubyte). Each image is first brought into MNIST's form, "
-                      "as MNIST itself was made:", 100), steps,
-        textwrap.fill("--as-is skips these steps for images that already are 28 x 28 MNIST-style (a light digit on "
-                      "black). A file that cannot be used is reported in one line naming it; the other files are "
+                      "(such as MNIST's t10k-images-idx3-ubyte). Each image is first brought into the form of the "
+                      "run's dataset, as that dataset was made. For an MNIST run (a digit):", 100),
+        _steps(NORMALIZATION_STEPS), "For a Fashion-MNIST run (a photographed garment):", _steps(GARMENT_STEPS),
+        textwrap.fill("--as-is skips these steps for images that already are 28 x 28 in the dataset's form (light "
+                      "on black). A file that cannot be used is reported in one line naming it; the other files are "
                       "still predicted, and the exit code is then 2.", 100)])
     predict = commands.add_parser("predict", help="classify your own images with a trained run",
                                   formatter_class=argparse.RawDescriptionHelpFormatter, description=description)
@@ -32,7 +37,7 @@ def add_predict_parser(commands) -> None:
     predict.add_argument("--top", type=_positive_int, default=3, metavar="K",
                          help="print the K most probable classes (default: 3)")
     predict.add_argument("--as-is", action="store_true",
-                         help="use 28 x 28 MNIST-style images unchanged (default: normalise them)")
+                         help="use 28 x 28 images in the dataset's form unchanged (default: normalise them)")
     predict.add_argument("--json", action="store_true", help="print one JSON object per file (default: one text line per image)")
     predict.set_defaults(run=cmd_predict)
 
@@ -41,15 +46,11 @@ def cmd_predict(args) -> int:
     config, model = load_run(args.run_dir)
     digits = class_digits(config)
     if config.dataset != "mnist":
-        if not args.as_is:
-            raise LinclassError(f"{args.run_dir} was trained on {dataset_source(config.dataset).title}, whose images "
-                                "are not drawn digits, so the MNIST-style steps do not apply; give 28 x 28 images "
-                                "made like the dataset's with --as-is.")
         digits = [dataset_source(config.dataset).class_label(index) for index in digits]  # class names
     failed = False
     for path in args.files:
         try:
-            images = load_images(path, as_is=args.as_is)
+            images = load_images(path, as_is=args.as_is, dataset=config.dataset)
         except LinclassError as exc:
             failed = True
             print(f"linclass: error: {path}: {exc}", file=sys.stderr)

@@ -1,8 +1,8 @@
 """Read the images a user wants classified: picture files (Pillow), .npy arrays and IDX files.
 
 Each reader returns (N, 28, 28) float64 pixels in [0, 255], light ink on black, ready for
-linclass.preprocess; any problem raises LinclassError with a message that does not name the file
-(the caller prefixes it).
+linclass.preprocess, normalised the way the run's dataset was made (NORMALIZERS); any problem raises
+LinclassError with a message that does not name the file (the caller prefixes it).
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ import numpy as np
 
 from ..data import read_idx
 from ..errors import LinclassError
-from .normalize import FRAME, normalize_digit, to_grayscale
+from .garments import GARMENT_STEPS, normalize_garment
+from .normalize import FRAME, NORMALIZATION_STEPS, normalize_digit, to_grayscale
 
 IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF")
+# dataset -> (how a picture is brought into that dataset's form, its steps for --help)
+NORMALIZERS = {"mnist": (normalize_digit, NORMALIZATION_STEPS), "fashion-mnist": (normalize_garment, GARMENT_STEPS)}
 _IDX_MAGIC = b"\x00\x00\x08"
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -90,7 +93,7 @@ def check_mnist_style(images: np.ndarray) -> np.ndarray:
     """(N, 28, 28) images used as they are: refuse other sizes and images without ink."""
     if images.shape[-2:] != (FRAME, FRAME):
         raise LinclassError(f"the image is {images.shape[-1]}x{images.shape[-2]} pixels; --as-is needs "
-                            f"{FRAME}x{FRAME} MNIST-style images (drop --as-is to normalise it)")
+                            f"{FRAME}x{FRAME} images made like the dataset's (drop --as-is to normalise it)")
     blank = images.reshape(len(images), -1).max(axis=1) == 0
     if blank.any():
         where = f"image {int(np.argmax(blank))} is" if len(images) > 1 else "it is"
@@ -98,8 +101,9 @@ def check_mnist_style(images: np.ndarray) -> np.ndarray:
     return images
 
 
-def load_images(path: str | os.PathLike, as_is: bool = False) -> np.ndarray:
-    """Any supported file -> (N, 28, 28) float64 in [0, 255], MNIST-style normalised unless as_is."""
+def load_images(path: str | os.PathLike, as_is: bool = False, dataset: str = "mnist") -> np.ndarray:
+    """Any supported file -> (N, 28, 28) float64 in [0, 255], normalised in the form of dataset's images
+    (NORMALIZERS: MNIST's digits or Fashion-MNIST's garments) unless as_is."""
     path = Path(path)
     if not path.is_file():
         raise LinclassError("no such file" if not path.exists() else "not a file")
@@ -117,11 +121,12 @@ def load_images(path: str | os.PathLike, as_is: bool = False) -> np.ndarray:
     check_not_scaled(images)
     if as_is:
         return check_mnist_style(images)
-    return np.stack([_normalized(image, index, len(images)) for index, image in enumerate(images)])
+    normalize = NORMALIZERS[dataset][0]
+    return np.stack([_normalized(normalize, image, index, len(images)) for index, image in enumerate(images)])
 
 
-def _normalized(image: np.ndarray, index: int, count: int) -> np.ndarray:
+def _normalized(normalize, image: np.ndarray, index: int, count: int) -> np.ndarray:
     try:
-        return normalize_digit(image)  # each digit has its own bounding box: one at a time
+        return normalize(image)  # each image has its own bounding box: one at a time
     except LinclassError as exc:
         raise LinclassError(f"image {index}: {exc}" if count > 1 else str(exc)) from None

@@ -44,8 +44,19 @@ def area_resize_matrix(n_in: int, n_out: int) -> np.ndarray:
     return np.clip(overlap, 0.0, None) / scale
 
 
-def _ink(gray: np.ndarray) -> np.ndarray:
-    """(H, W) grey levels -> (H, W) ink in [0, 255]: light ink on a zero background."""
+def checked_gray(gray) -> np.ndarray:
+    """gray as a (H, W) float64 array; LinclassError unless it is one grey image with values in [0, 255]."""
+    gray = np.asarray(gray, dtype=np.float64)
+    if gray.ndim != 2 or min(gray.shape) < 1:
+        raise LinclassError(f"expected one (H, W) grey image; got shape {gray.shape}")
+    if not np.isfinite(gray).all() or gray.min() < 0 or gray.max() > 255:
+        raise LinclassError("pixel values must be finite and in [0, 255]")
+    return gray
+
+
+def light_on_black(gray: np.ndarray) -> np.ndarray:
+    """(H, W) grey levels -> (H, W) ink in [0, 255]: light ink on a zero background, its strongest at 255.
+    Raises LinclassError for a blank image (nothing stands out from the background)."""
     border = np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])
     background = np.median(border)
     if background > gray.mean():  # the background is lighter than the ink: invert
@@ -65,19 +76,18 @@ def normalize_digit(gray: np.ndarray) -> np.ndarray:
     scaled to 20 pixels and the centre of mass placed at the centre of the 28 x 28 frame. Raises
     LinclassError for a blank image, a non-2-D array, or values outside [0, 255].
     """
-    gray = np.asarray(gray, dtype=np.float64)
-    if gray.ndim != 2 or min(gray.shape) < 1:
-        raise LinclassError(f"expected one (H, W) grey image; got shape {gray.shape}")
-    if not np.isfinite(gray).all() or gray.min() < 0 or gray.max() > 255:
-        raise LinclassError("pixel values must be finite and in [0, 255]")
-    ink = _ink(gray)
+    ink = light_on_black(checked_gray(gray))
     rows, cols = np.nonzero(ink > INK_THRESHOLD * 255.0)
-    ink = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    height, width = ink.shape
-    longer = max(height, width)
-    out_h, out_w = (max(1, int(np.floor(n * BOX / longer + 0.5))) for n in (height, width))
-    box = area_resize_matrix(height, out_h) @ ink @ area_resize_matrix(width, out_w).T
+    box = scale_longer_side(ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1], BOX)
     return place_by_centre_of_mass(box)
+
+
+def scale_longer_side(image: np.ndarray, size: int) -> np.ndarray:
+    """(H, W) -> (h, w) with the longer side size pixels and the aspect ratio kept, by area averaging."""
+    height, width = image.shape
+    longer = max(height, width)
+    out_h, out_w = (max(1, int(np.floor(n * size / longer + 0.5))) for n in (height, width))
+    return area_resize_matrix(height, out_h) @ image @ area_resize_matrix(width, out_w).T
 
 
 def place_by_centre_of_mass(box: np.ndarray) -> np.ndarray:
