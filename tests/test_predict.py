@@ -33,15 +33,21 @@ def _render(image: np.ndarray) -> Image.Image:
     return page
 
 
-def test_large_pictures_get_the_class_of_the_original(run, mnist):
-    _, model = load_run(run)
-    images = mnist.test_images[:1000]
+def _as_pictures(images: np.ndarray) -> list[np.ndarray]:
+    """Each 28 x 28 image rendered (_render), saved as an RGB PNG and read back: (200, 200) grey levels."""
     pictures = []
     for image in images:
         buffer = io.BytesIO()
         _render(image).convert("RGB").save(buffer, "PNG")
         buffer.seek(0)
-        pictures.append(normalize_digit(read_picture(buffer)))
+        pictures.append(read_picture(buffer))
+    return pictures
+
+
+def test_large_pictures_get_the_class_of_the_original(run, mnist):
+    _, model = load_run(run)
+    images = mnist.test_images[:1000]
+    pictures = [normalize_digit(picture) for picture in _as_pictures(images)]
     agreement = np.mean(model.predict(preprocess(np.stack(pictures))) == model.predict(preprocess(images)))
     assert agreement >= 0.95, agreement
 
@@ -193,12 +199,7 @@ def test_garment_photographs_get_the_class_of_the_original(fashion_run, fashion)
     the Fashion-MNIST way, are classified as the originals are (the MNIST steps would not do it)."""
     _, model = load_run(fashion_run)
     images = fashion.test_images[:500]
-    pictures = []
-    for image in images:
-        buffer = io.BytesIO()
-        _render(image).convert("RGB").save(buffer, "PNG")
-        buffer.seek(0)
-        pictures.append(read_picture(buffer))
+    pictures = _as_pictures(images)
     expected = model.predict(preprocess(images))
     agreement = np.mean(model.predict(preprocess(np.stack([normalize_garment(p) for p in pictures]))) == expected)
     as_digits = np.mean(model.predict(preprocess(np.stack([normalize_digit(p) for p in pictures]))) == expected)
