@@ -241,5 +241,5 @@ def test_fashion_run_predicts_pictures_names_its_classes_and_is_not_exported(tmp
     page = tmp_path / "page.html"
     assert main(["export", str(run), "--html", str(page)]) == 2  # the page draws digits
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "trained on Fashion-MNIST" in err and "predict --as-is" in err
+    assert err.count("\n") == 1 and "trained on Fashion-MNIST" in err and "evaluate and predict take" in err
     assert not page.exists()

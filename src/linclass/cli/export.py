@@ -28,7 +28,7 @@ def cmd_export(args) -> int:
     config, model, metrics = load_run(args.run_dir)
     if config.dataset != "mnist":
         raise LinclassError(f"{args.run_dir} was trained on {dataset_source(config.dataset).title}; the page draws "
-                            "and shows MNIST digits, so export takes MNIST runs only (evaluate and predict --as-is "
+                            "and shows MNIST digits, so export takes MNIST runs only (evaluate and predict "
                             "take this run).")
     check_destination(args.html)
     digits = class_digits(config)
