@@ -78,3 +78,26 @@ def test_refusals(runs, tmp_path, capsys, mnist):
         widget_html(np.zeros((785, 10)), list(range(10)), mnist.test_images[:1], [7], title="t", widget_id="1 bad")
     with pytest.raises(LinclassError, match="785"):
         model_data(np.zeros((784, 10)), list(range(10)), mnist.test_images[:1], [7], title="t")
+
+
+FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                 "Ankle boot"]
+
+
+@pytest.mark.parametrize("model, classes", [("softmax", FASHION_NAMES), ("logistic", ["T-shirt/top", "Shirt"])])
+def test_fashion_page_takes_test_images_by_name(tmp_path, fashion_dir, fashion, capsys, model, classes):
+    """A Fashion-MNIST run's page: its class names, its own test images (two or ten of each class), no drawing."""
+    run, page = tmp_path / "run", tmp_path / "page.html"
+    assert main(["train", "--dataset", "fashion-mnist", "--model", model, "--epochs", "1", "--no-progress",
+                 "--data-dir", str(fashion_dir), "--out", str(run)]) == 0
+    assert main(["export", str(run), "--html", str(page), "--data-dir", str(fashion_dir)]) == 0
+    text = page.read_text()
+    data = _model_json(text)
+    assert data["classes"] == classes and data["drawing"] is False and data["dataset"] == "Fashion-MNIST"
+    assert data["label_names"] == FASHION_NAMES
+    samples = np.frombuffer(base64.b64decode(data["samples"]), dtype=np.uint8).reshape(-1, 28, 28)
+    labels = np.array(data["sample_labels"])
+    assert len(labels) == 20 and {FASHION_NAMES[k] for k in labels} == set(classes)
+    first = np.flatnonzero(fashion.test_labels == labels[0])[0]
+    np.testing.assert_array_equal(samples[0], fashion.test_images[first])
+    assert "has no drawing area" in text and page.stat().st_size < 1_000_000

@@ -165,3 +165,33 @@ def test_page_fits_a_phone(browser, exported):
         assert 200 <= canvas_width <= 280
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_fashion_page_predicts_its_test_images_and_takes_no_drawing(browser, tmp_path, fashion_dir, fashion):
+    run, page = tmp_path / "run", tmp_path / "page.html"
+    assert main(["train", "--dataset", "fashion-mnist", "--epochs", "1", "--no-progress", "--data-dir",
+                 str(fashion_dir), "--out", str(run)]) == 0
+    assert main(["export", str(run), "--html", str(page), "--data-dir", str(fashion_dir)]) == 0
+    _, model = load_run(run)
+    browser.get(page.as_uri())
+    labels = [row.find_element("css selector", ".lc-bar-label").text
+              for row in browser.find_elements("css selector", ".lc-bar-row")]
+    assert labels[0] == "T-shirt/top" and labels[-1] == "Ankle boot"
+    assert all(label.text for label in browser.find_elements("css selector", ".lc-bar-label"))
+    widths = browser.execute_script(  # every name fits its column: none is cut off
+        "return [...document.querySelectorAll('.lc-bar-label')].map(l => [l.scrollWidth, l.clientWidth]);")
+    assert all(scroll <= client for scroll, client in widths), widths
+    assert browser.find_elements("css selector", ".lc-clear") == []
+
+    samples = browser.find_elements("css selector", ".lc-sample")
+    assert len(samples) == 20
+    samples[9].click()  # the first Ankle boot: the input is the test image, unchanged
+    pixels = _assert_matches_python(browser, model)
+    np.testing.assert_array_equal(pixels[0], fashion.test_images[fashion.test_labels == 9][0])
+    assert "for a test image labelled Ankle boot." in browser.find_element("css selector", ".lc-status").text
+
+    # Strokes on the input area change nothing: this page takes test images only.
+    _stroke(browser, browser.find_element("css selector", ".lc-canvas"), [(-50, -50), (40, 40)])
+    again, _, _ = _page_state(browser)
+    np.testing.assert_array_equal(again, pixels)
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -223,8 +223,7 @@ def test_normalize_garment_validates_its_input():
         normalize_garment(np.full((40, 30), 250.0))
 
 
-def test_fashion_run_predicts_pictures_names_its_classes_and_is_not_exported(tmp_path, fashion_run, fashion,
-                                                                            capsys):
+def test_fashion_run_predicts_pictures_and_names_its_classes(tmp_path, fashion_run, fashion, capsys):
     run = fashion_run
     images = tmp_path / "three.npy"
     np.save(images, fashion.test_images[:3])
@@ -238,8 +237,3 @@ def test_fashion_run_predicts_pictures_names_its_classes_and_is_not_exported(tmp
     assert main(["predict", str(run), str(picture), str(images)]) == 0  # normalised the Fashion-MNIST way
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 4 and lines[0].startswith(f"{picture}: ") and lines[0].split(": ", 1)[1].split("  (")[0] in names
-    page = tmp_path / "page.html"
-    assert main(["export", str(run), "--html", str(page)]) == 2  # the page draws digits
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "trained on Fashion-MNIST" in err and "evaluate and predict take" in err
-    assert not page.exists()

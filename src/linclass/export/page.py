@@ -44,14 +44,24 @@ def page_html(fragments: list[str], title: str, intro: str = INTRO) -> str:
     return _PAGE.format(policy=_POLICY, title=escape(title), body="\n".join(fragments), intro=escape(intro))
 
 
-def run_page(model, digits: list[int], mnist, title: str, subtitle: str) -> str:
-    """The page of one trained run: its widget, with two test images of each class (ten of each digit
-    for the logistic model) to click."""
-    per_class = 2 if len(digits) > 2 else 10
-    samples, labels = pick_samples(mnist.test_images, mnist.test_labels, digits if len(digits) > 2 else digits[::-1],
+PICK_INTRO = ("Click a {dataset} test image: the model is given its 28 \u00d7 28 pixels as they are ({dataset} "
+              "images are not drawn, so this page has no drawing area). Everything runs in this page; nothing is "
+              "sent anywhere.")
+
+
+def run_page(model, classes: list[int], data, title: str, subtitle: str, *, class_names: list[str] | None = None,
+             drawing: bool = True, dataset: str = "MNIST") -> str:
+    """The page of one trained run: its widget, with two test images of each class (ten of each class for
+    the logistic model) to click. classes: the dataset's class of each model output; data: the dataset
+    (test_images, test_labels); class_names: the dataset's class names (default: the class numbers);
+    drawing: whether the page also takes drawings (MNIST's digits)."""
+    per_class = 2 if len(classes) > 2 else 10
+    samples, labels = pick_samples(data.test_images, data.test_labels, classes if len(classes) > 2 else classes[::-1],
                                    per_class)
-    return page_html([widget_html(model.get_weights(), digits, samples, labels, title=title, subtitle=subtitle)],
-                     title)
+    names = [str(k) for k in range(max(classes) + 1)] if class_names is None else list(class_names)
+    widget = widget_html(model.get_weights(), [names[k] for k in classes], samples, labels, title=title,
+                         subtitle=subtitle, dataset=dataset, label_names=names, drawing=drawing)
+    return page_html([widget], title, INTRO if drawing else PICK_INTRO.format(dataset=dataset))
 
 
 def check_destination(path: str | os.PathLike) -> Path:

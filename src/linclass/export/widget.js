@@ -1,4 +1,5 @@
 /* linclass widget: draw a digit, see what a linear classifier makes of it. Vanilla JavaScript, no network.
+ * A model of a dataset that is not drawn digits (data.drawing false: Fashion-MNIST) takes only its test images.
  *
  * Needs normalize.js (linclassCore) first. window.linclass.widgets[i] exposes each widget's state
  * (input: the 784 pixels the model sees, probabilities); window.linclass.input is the first one's.
@@ -55,11 +56,22 @@
   function Widget(root, data) {
     var self = this, model = loadModel(data), K = model.classes.length, i;
     var samples = decode(data.samples), N = data.sample_labels.length, PIXELS = FRAME * FRAME;
+    var drawing = data.drawing !== false, dataset = data.dataset || "MNIST";
+    function labelName(label) { return data.label_names ? data.label_names[label] : String(label); }
+    function testImage(label) {  // "test image of a 7", "test image labelled Ankle boot"
+      return (drawing ? "test image of a " : "test image labelled ") + labelName(label);
+    }
     this.classes = model.classes.slice();
+    var longest = Math.max.apply(null, model.classes.map(function (c) { return c.length; }));
+    if (longest > 2) {  // class names, not digits: a label column that fits the longest
+      root.classList.add("lc-named");
+      root.style.setProperty("--lc-label", Math.ceil(0.62 * longest) + "em");
+    }
     this.input = null;
     this.probabilities = null;
     this.source = null;
     root.textContent = "";
+    if (!drawing) root.classList.add("lc-nodraw");
 
     var head = el("div", "lc-head", root);
     el("h2", "lc-title", head, data.title);
@@ -67,26 +79,28 @@
     var grid = el("div", "lc-grid", root);
 
     var drawPanel = el("section", "lc-panel lc-draw", grid);
-    el("h3", null, drawPanel, "Draw a digit");
+    el("h3", null, drawPanel, drawing ? "Draw a digit" : "The input: a test image");
     var canvas = el("canvas", "lc-canvas", drawPanel);
     canvas.width = canvas.height = CANVAS;
-    canvas.setAttribute("aria-label", "drawing area: draw one digit with the mouse, a pen or a finger");
+    canvas.setAttribute("aria-label", drawing ? "drawing area: draw one digit with the mouse, a pen or a finger"
+                                              : "the test image the model is given");
     var ctx = canvas.getContext("2d", { willReadFrequently: true });
     var controls = el("div", "lc-controls", drawPanel);
-    var clear = el("button", "lc-clear", controls, "Clear");
+    var clear = el("button", "lc-clear", drawing ? controls : null, "Clear");
     clear.type = "button";
     var seen = el("figure", "lc-seen", controls);
     var preview = smallCanvas(seen, "lc-input", "the 28 x 28 input the model sees");
-    el("figcaption", null, seen, "what the model sees: 28 \u00d7 28, centred like MNIST");
+    el("figcaption", null, seen, drawing ? "what the model sees: 28 \u00d7 28, centred like MNIST"
+                                         : "what the model sees: the 28 \u00d7 28 image as it is");
     var status = el("p", "lc-status", drawPanel);
 
     var samplePanel = el("section", "lc-panel lc-samples", grid);
-    el("h3", null, samplePanel, "MNIST test images: click one to use it as the input");
+    el("h3", null, samplePanel, dataset + " test images: click one to use it as the input");
     var strip = el("div", "lc-strip", samplePanel);
     for (i = 0; i < N; i++) {
       var button = el("button", "lc-sample", strip);
       button.type = "button";
-      button.setAttribute("aria-label", "test image of a " + data.sample_labels[i]);
+      button.setAttribute("aria-label", testImage(data.sample_labels[i]));
       button.setAttribute("data-index", i);
       paint(smallCanvas(button, null), samples.subarray(i * PIXELS, (i + 1) * PIXELS));
       button.addEventListener("click", (function (n) { return function () { self.loadSample(n); }; })(i));
@@ -134,7 +148,8 @@
         self.probabilities = null;
         bars.forEach(function (b) { b.bar.style.width = "0"; b.value.textContent = "\u2013"; b.row.className = "lc-bar-row"; b.row.removeAttribute("data-probability"); });
         evidence.forEach(function (m) { paint(m.canvas, null, 1); m.caption.textContent = ""; });
-        status.textContent = "Nothing to classify yet: draw a digit, or click a test image below.";
+        status.textContent = drawing ? "Nothing to classify yet: draw a digit, or click a test image below."
+                                     : "Nothing to classify yet: click a test image below.";
         return;
       }
       var result = classify(model, pixels), order = [];
@@ -155,7 +170,7 @@
           "): score " + result.logits[k].toFixed(2);
       });
       status.textContent = "The model says " + model.classes[order[0]] + " (" + percent(result.probs[order[0]]) + ")" +
-        (source === "sample" ? ", for a test image of a " + self.sampleLabel + "." : ".");
+        (source === "sample" ? ", for a " + self.sampleText + "." : ".");
     };
 
     function blank() { ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, CANVAS, CANVAS); }
@@ -174,7 +189,7 @@
       self.show(normalizeDigit(toGray(rgba, CANVAS * CANVAS), CANVAS, CANVAS), "drawing");
     };
     function schedule() { if (!pending) { pending = true; requestAnimationFrame(self.update); } }
-    canvas.addEventListener("pointerdown", function (e) {
+    if (drawing) canvas.addEventListener("pointerdown", function (e) {
       e.preventDefault();
       canvas.setPointerCapture(e.pointerId);
       last = point(e);
@@ -200,11 +215,12 @@
       var pixels = Float64Array.from(samples.subarray(index * PIXELS, (index + 1) * PIXELS));
       var small = document.createElement("canvas");
       small.width = small.height = FRAME;
-      paint(small, pixels.map(function (v) { return 255 - v; }));  // black ink on white, like a drawing
+      // a digit as black ink on white, like a drawing; a test image of another dataset as it is
+      paint(small, drawing ? pixels.map(function (v) { return 255 - v; }) : pixels);
       blank();
       ctx.imageSmoothingEnabled = true;
       ctx.drawImage(small, 0, 0, CANVAS, CANVAS);
-      self.sampleLabel = data.sample_labels[index];
+      self.sampleText = testImage(data.sample_labels[index]);
       self.show(pixels, "sample");
     };
     if (N) this.loadSample(0); else this.show(null);

@@ -37,11 +37,14 @@ def pick_samples(images: np.ndarray, labels: np.ndarray, digits: list[int], per_
     return np.asarray(images)[rows].astype(np.uint8), labels[rows].astype(np.int64)
 
 
-def model_data(weights: np.ndarray, digits: list[int], samples: np.ndarray, sample_labels: np.ndarray,
-               title: str, subtitle: str = "") -> dict:
+def model_data(weights: np.ndarray, digits: list, samples: np.ndarray, sample_labels: np.ndarray,
+               title: str, subtitle: str = "", *, dataset: str = "MNIST", label_names: list[str] | None = None,
+               drawing: bool = True) -> dict:
     """The JSON the widget reads: W (785, K_out) as little-endian float64 base64, and uint8 samples (M, 28, 28).
 
-    digits: the digit of each class index (two for the logistic model, whose W has one column).
+    digits: the name of each class index (two for the logistic model, whose W has one column): digits
+    for MNIST, names for Fashion-MNIST. label_names: the name of each sample label (default: the label).
+    drawing: False for a dataset that is not drawn digits: the page then takes only its test images.
     """
     W = np.asarray(weights, dtype="<f8")
     binary = W.ndim == 2 and W.shape[1] == 1
@@ -52,19 +55,22 @@ def model_data(weights: np.ndarray, digits: list[int], samples: np.ndarray, samp
     return {"title": title, "subtitle": subtitle, "classes": [str(d) for d in digits], "binary": bool(binary),
             "outputs": int(W.shape[1]), "weights": base64.b64encode(np.ascontiguousarray(W).tobytes()).decode(),
             "samples": base64.b64encode(samples.tobytes()).decode(),
-            "sample_labels": [int(label) for label in sample_labels]}
+            "sample_labels": [int(label) for label in sample_labels], "dataset": dataset, "drawing": bool(drawing),
+            "label_names": None if label_names is None else [str(name) for name in label_names]}
 
 
-def widget_html(weights: np.ndarray, digits: list[int], samples: np.ndarray, sample_labels: np.ndarray, *,
-                title: str, subtitle: str = "", widget_id: str = "linclass-widget") -> str:
+def widget_html(weights: np.ndarray, digits: list, samples: np.ndarray, sample_labels: np.ndarray, *,
+                title: str, subtitle: str = "", widget_id: str = "linclass-widget", **dataset) -> str:
     """One self-contained widget as an HTML fragment (a <div>, its model as JSON, its CSS and JavaScript).
 
-    weights: the model's W (785, K) or (785, 1); digits: the digit of each class; samples: (M, 28, 28)
-    clickable test images with their (M,) labels. Give each widget of a page its own widget_id.
+    weights: the model's W (785, K) or (785, 1); digits: the name of each class; samples: (M, 28, 28)
+    clickable test images with their (M,) labels; dataset: model_data's dataset, label_names and drawing.
+    Give each widget of a page its own widget_id.
     """
     if not _ID.match(widget_id):
         raise LinclassError(f"widget_id must be letters, digits, '-' or '_', starting with a letter; got {widget_id!r}.")
-    data = json.dumps(model_data(weights, digits, samples, sample_labels, title, subtitle), separators=(",", ":"))
+    data = json.dumps(model_data(weights, digits, samples, sample_labels, title, subtitle, **dataset),
+                      separators=(",", ":"))
     data = data.replace("</", "<\\/")  # cannot end the <script> element early
     return (f'<style>{asset("widget.css")}</style>\n'
             f'<div class="lc-widget" id="{widget_id}" data-model="{widget_id}-model">'
