@@ -71,3 +71,25 @@ def test_one_drawing_is_judged_by_both_models(browser, report, mnist):  # noqa: 
     np.testing.assert_array_equal(first_input[0], expected)
     np.testing.assert_array_equal(second_input[0], expected)
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+
+
+def test_fashion_report_links_two_models_on_a_clicked_test_image(browser, tmp_path, fashion_dir, fashion):  # noqa: F811
+    out = tmp_path / "out"
+    assert main(["reproduce", "--dataset", "fashion-mnist", "--only", "task3,task4", "--max-epochs-override", "1",
+                 "--no-progress", "--data-dir", str(fashion_dir), "--out", str(out)]) == 0
+    assert "Click a test image below: both models" in (out / "report.html").read_text()
+    models = [load_run(out / "runs" / name)[1] for name in ("task3_softmax_lambda_0", "task4_softmax_lambda_1")]
+    browser.get((out / "report.html").as_uri())
+    _wait_for_widgets(browser, 2)
+    assert browser.find_elements("css selector", ".lc-pair .lc-clear") == []  # nothing to draw or clear
+    sample = browser.find_elements("css selector", "#lc-lambda-1 .lc-sample")[6]
+    browser.execute_script("arguments[0].scrollIntoView()", sample)
+    sample.click()
+    expected = fashion.test_images[fashion.test_labels == 6][0]  # the first Shirt
+    for (image, probs), model in zip(_widget_states(browser), models):
+        np.testing.assert_array_equal(image[0], expected)
+        np.testing.assert_allclose(probs, model.predict_proba(preprocess(image))[0], rtol=0, atol=1e-6)
+    labels = browser.execute_script("return [...document.querySelectorAll('#lc-lambda-0 .lc-bar-label')]"
+                                    ".map(l => l.textContent);")
+    assert labels == ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                      "Ankle boot"]

@@ -1,5 +1,5 @@
 """Task 4's interactive figure: the lambda = 0 and lambda = 1 models side by side, each as the widget
-of `linclass export`, linked so that one drawing (or one clicked test image) is shown to both."""
+of `linclass export`, linked so that one drawing (MNIST) or one clicked test image is shown to both."""
 
 from __future__ import annotations
 
@@ -52,21 +52,25 @@ _LINK_SCRIPT = """<script>
 
 
 def write_task4_widgets(figures: Path, weights: dict[float, np.ndarray], test_images: np.ndarray,
-                        test_labels: np.ndarray, class_names: list[str]) -> str:
+                        test_labels: np.ndarray, class_names: list[str], *, drawing: bool = True,
+                        dataset_title: str = "MNIST") -> str:
     """Write figures/task4_interactive.html (an HTML fragment) for the lambda-0 and strongest-lambda models.
 
     weights: {lambda: W (785, 10)}; test_images (N, 28, 28) uint8 with labels (N,) give the clickable
-    samples (two of each class). Returns the fragment's path relative to the report folder.
+    samples (two of each class); drawing: whether the widgets take drawings (MNIST's digits) or only
+    test images. Returns the fragment's path relative to the report folder.
     """
-    digits = list(range(len(class_names)))
-    samples, labels = pick_samples(test_images, test_labels, digits, per_class=2)
+    classes = list(range(len(class_names)))
+    samples, labels = pick_samples(test_images, test_labels, classes, per_class=2)
     ids = ("lc-lambda-0", f"lc-lambda-{max(LAMBDAS):g}".replace(".", "-"))
-    parts = [widget_html(weights[0.0], digits, samples, labels, widget_id=ids[0],
-                         title="Softmax regression, λ = 0 (no L2)",
-                         subtitle="draw here or in the other model: both see the same input"),
-             widget_html(weights[max(LAMBDAS)], digits, samples, labels, widget_id=ids[1],
+    shared = {"dataset": dataset_title, "label_names": None if drawing else class_names, "drawing": drawing}
+    where = "draw here or in the other model" if drawing else "click a test image in either model"
+    parts = [widget_html(weights[0.0], class_names, samples, labels, widget_id=ids[0],
+                         title="Softmax regression, λ = 0 (no L2)", subtitle=f"{where}: both see the same input",
+                         **shared),
+             widget_html(weights[max(LAMBDAS)], class_names, samples, labels, widget_id=ids[1],
                          title=f"Softmax regression, λ = {max(LAMBDAS):g}",
-                         subtitle="the same input, judged by the most penalised model")]
+                         subtitle="the same input, judged by the most penalised model", **shared)]
     fragment = (_PAIR_CSS + '\n<div class="lc-pair">\n' + "\n".join(parts) + "</div>\n"
                 + _LINK_SCRIPT % ids)
     path = Path(figures) / f"{STEM}.html"
@@ -76,10 +80,11 @@ def write_task4_widgets(figures: Path, weights: dict[float, np.ndarray], test_im
     return f"figures/{STEM}.html"
 
 
-def task4_widgets(figures: Path, results: dict, data_dir: str | None) -> str:
-    """write_task4_widgets for task 4's lambda-0 and strongest-lambda runs ({name: Result}), on MNIST's test images."""
+def task4_widgets(figures: Path, results: dict, data_dir: str | None, data: dict) -> str:
+    """write_task4_widgets for task 4's lambda-0 and strongest-lambda runs ({name: Result}), on the test images
+    of the report's dataset (data: summary.dataset_block())."""
     weights = {0.0: results["task3_softmax_lambda_0"].weights,
                max(LAMBDAS): results[f"task4_softmax_lambda_{max(LAMBDAS):g}"].weights}
-    mnist = dataset("mnist", data_dir)
-    return write_task4_widgets(figures, weights, mnist.test_images, mnist.test_labels,
-                               [str(digit) for digit in range(10)])
+    images = dataset(data["name"], data_dir)
+    return write_task4_widgets(figures, weights, images.test_images, images.test_labels, list(data["class_names"]),
+                               drawing=data["class_word"] == "digit", dataset_title=data["title"])

@@ -92,7 +92,7 @@ def task4(summary: dict) -> list[tuple]:
             ("figure", figures["weights"], f"each {kind}'s 784 pixel weights as a 28x28 image, λ = 0 (top row) and "
              f"λ = {max(r['lambda'] for r in runs):g} (bottom row), one colour scale per row"),
             ("p", _weights_text(t, is_digits(summary))),
-            *_interactive(figures, max(r["lambda"] for r in runs)),
+            *_interactive(figures, max(r["lambda"] for r in runs), is_digits(summary)),
             ("h3", "Task 4c: validation accuracy for four values of λ"),
             ("figure", figures["val_accuracy"], "validation accuracy during training for each λ, y axis zoomed in"),
             ("table", run_header([zero] + runs), rows, "`task4.runs[i]` (each with its `lambda`) and `task4.lambda0`"),
@@ -199,11 +199,12 @@ def _norm_text(runs: list[dict], zero: dict) -> str:
     return text + "All norms are of the kept weights and include the bias row."
 
 
-def _interactive(figures: dict, strongest: float) -> list[tuple]:
-    """Task 4b's weights at work: the two models as linked drawing widgets (MNIST only)."""
+def _interactive(figures: dict, strongest: float, digits: bool) -> list[tuple]:
+    """Task 4b's weights at work: the two models as linked widgets (drawing widgets on MNIST)."""
     if "interactive" not in figures:
         return []
-    return [("p", f"Draw a digit below (or click a test image): both models, λ = 0 and λ = {strongest:g}, see the "
+    how = "Draw a digit below (or click a test image)" if digits else "Click a test image below"
+    return [("p", f"{how}: both models, λ = 0 and λ = {strongest:g}, see the "
                   "same 28 × 28 input. Each shows its class probabilities and, for its two most probable classes, "
                   "the evidence w_k ⊙ x pixel by pixel, so the smoother templates of the penalised model can be "
                   "seen at work."),

@@ -77,12 +77,12 @@ def _section_task(task, figures, data, data_dir, progress, results) -> tuple:
 def section(task: str, results: dict[str, Result], figures: Path, data: dict, data_dir: str | None = None, *,
             progress: bool = False) -> dict:
     """Task's section of summary.json from its runs' results, drawing its figures into `figures` (for task 4
-    on MNIST its drawing widgets too). data: dataset_block()."""
+    its two linked widgets too). data: dataset_block()."""
     started = time.perf_counter()
     release_data()  # this process's training data: not held while matplotlib draws
     record = SECTIONS[task](results, figures, data)
-    if task == "task4" and data["name"] == "mnist":  # the drawing widget is made for handwritten digits
-        record["figures"]["interactive"] = task4_widgets(figures, results, data_dir)
+    if task == "task4":  # MNIST's widgets take drawings too; other datasets' take their test images
+        record["figures"]["interactive"] = task4_widgets(figures, results, data_dir, data)
     say(progress, f"{task} figures: drawn in {time.perf_counter() - started:.1f} s")
     return record
 
