@@ -14,12 +14,12 @@ import numpy as np
 
 from ..data import read_idx
 from ..errors import LinclassError
-from .garments import GARMENT_STEPS, normalize_garment
-from .normalize import FRAME, NORMALIZATION_STEPS, normalize_digit, to_grayscale
+from .garments import normalize_garment
+from .normalize import FRAME, normalize_digit, to_grayscale
 
 IMAGE_FORMATS = ("PNG", "JPEG", "BMP", "GIF")
-# dataset -> (how a picture is brought into that dataset's form, its steps for --help)
-NORMALIZERS = {"mnist": (normalize_digit, NORMALIZATION_STEPS), "fashion-mnist": (normalize_garment, GARMENT_STEPS)}
+# dataset -> how a picture is brought into the form of that dataset's images
+NORMALIZERS = {"mnist": normalize_digit, "fashion-mnist": normalize_garment}
 _IDX_MAGIC = b"\x00\x00\x08"
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -121,7 +121,7 @@ def load_images(path: str | os.PathLike, as_is: bool = False, dataset: str = "mn
     check_not_scaled(images)
     if as_is:
         return check_mnist_style(images)
-    normalize = NORMALIZERS[dataset][0]
+    normalize = NORMALIZERS[dataset]
     return np.stack([_normalized(normalize, image, index, len(images)) for index, image in enumerate(images)])
 
 
