@@ -12,6 +12,8 @@ from ..prediction import class_probabilities
 from .metrics import classification_report, confusion_matrix
 
 SPLITS = ("val", "train", "test")
+# What each split is called in messages, the printed description and the figures' titles.
+SET_NAMES = {"val": "validation set", "train": "training set", "test": "held-out test set"}
 N_MISTAKES = 25
 
 
@@ -35,15 +37,15 @@ def evaluation_set(split, name: str) -> EvaluationSet:
     if name not in SPLITS:
         raise LinclassError(f"split must be one of {', '.join(SPLITS)}; got {name!r}.")
     if name == "train":
-        return EvaluationSet(name, split.X_train, split.y_train, f"training set ({split.description})")
+        return EvaluationSet(name, split.X_train, split.y_train, f"{SET_NAMES[name]} ({split.description})")
     if name == "val":
-        return EvaluationSet(name, split.X_val, split.y_val, f"validation set ({split.description})")
+        return EvaluationSet(name, split.X_val, split.y_val, f"{SET_NAMES[name]} ({split.description})")
     X_test, y_test = getattr(split, "X_test", None), getattr(split, "y_test", None)
     if X_test is None or y_test is None or len(y_test) == 0:
         raise LinclassError("--split test: this run validated on its dataset's test images (the assignment's "
                             "protocol), so none are left unseen; use --split val, which is those test images, or "
                             "train with --protocol holdout.")
-    return EvaluationSet(name, X_test, y_test, f"held-out test set ({split.description})")
+    return EvaluationSet(name, X_test, y_test, f"{SET_NAMES[name]} ({split.description})")
 
 
 def pixels_of(X: np.ndarray) -> np.ndarray:

@@ -60,13 +60,14 @@ def mistakes_figure(images: np.ndarray, mistakes: list[dict], title: str):
     rows = max(1, math.ceil(len(mistakes) / columns))
     # "true 4, pred 9" on one line while it fits a column (about 24 characters), else true and pred on two
     split = any(len(f"true {m['true']}, pred {m['predicted']}") > 24 for m in mistakes)
+    between = "\n" if split else ", "
     fig = Figure(figsize=(1.5 * columns, (1.95 if split else 1.75) * rows + 0.5), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, columns)).reshape(-1)
     for ax in axes:
         ax.set_axis_off()
     for ax, image, mistake in zip(axes, images, mistakes):
         ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
-        ax.set_title(f"true {mistake['true']}{chr(10) if split else ', '}pred {mistake['predicted']}\n"
+        ax.set_title(f"true {mistake['true']}{between}pred {mistake['predicted']}\n"
                      f"p = {mistake['probability']:.3f}", fontsize=8)
     if not mistakes:
         axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center", transform=axes[0].transAxes)

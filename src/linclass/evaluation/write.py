@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .._io import atomic_dir, write_json
 from ..errors import LinclassError
-from .evaluate import pixels_of
+from .evaluate import SET_NAMES, pixels_of
 from .figures import confusion_figure, mistakes_figure, save_figure
 
 
@@ -36,7 +36,7 @@ def _earlier_evaluation(folder: Path) -> str | None:
 
 
 def _write_files(folder: Path, result: dict, X) -> list[str]:
-    label = f"{result['n_images']} images of the {result['description'].split(' (')[0]}"  # e.g. "validation set"
+    label = f"{result['n_images']} images of the {SET_NAMES[result['split']]}"
     written = save_figure(confusion_figure(result["confusion_matrix"], result["classes"],
                                            f"Confusion matrix: {label}\naccuracy {result['accuracy']:.4f}"),
                           folder, "confusion_matrix")
