@@ -91,6 +91,19 @@ def test_a_damaged_payload_is_refused_with_expected_and_found(fashion_dir, tmp_p
     assert not (tmp_path / "cache" / "fashion-mnist" / "verified").exists()
 
 
+def test_a_damaged_uncompressed_file_is_refused_without_naming_another_dataset(fashion_dir, tmp_path):
+    spec = FASHION_MNIST_FILES["test_labels"]
+    payload = bytearray(gzip.decompress((fashion_dir / f"{spec.name}.gz").read_bytes()))
+    payload[-1] ^= 0x01
+    path = tmp_path / spec.name
+    path.write_bytes(bytes(payload))
+    with pytest.raises(LinclassError) as error:
+        load_file(path, spec, tmp_path / "cache", "fashion-mnist/decoded")
+    message = str(error.value)
+    assert f"SHA-256 mismatch (expected {spec.raw_sha256}, found {sha256(bytes(payload))})" in message
+    assert "replace it with the original" in message and "MNIST" not in message and "\n" not in message
+
+
 def test_a_folder_of_mnist_files_is_not_fashion_mnist(mnist_dir, tmp_path):
     with pytest.raises(LinclassError, match="SHA-256 mismatch of the decompressed payload"):
         load_dataset("fashion-mnist", mnist_dir, cache=False)

@@ -29,19 +29,13 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _mismatch(path: Path, what: str, expected: str, found: str) -> LinclassError:
+def _mismatch(path: Path, expected: str, found: str, what: str = "") -> LinclassError:
+    """The one message for a file whose bytes (or, with what, whose decompressed payload) are not the published ones."""
+    of = f" of {what}" if what else ""
     return LinclassError(
-        f"{path}: SHA-256 mismatch of {what} (expected {expected}, found {found}); the file is damaged or not "
+        f"{path}: SHA-256 mismatch{of} (expected {expected}, found {found}); the file is damaged or not "
         "the original: replace it with the original, or delete it and run without --data-dir to download it "
         "into the cache.")
-
-
-def _source_mismatch(path: Path, expected: str, found: str) -> LinclassError:
-    return LinclassError(
-        f"{path}: SHA-256 mismatch (expected {expected}, found {found}); "
-        "the file is damaged or not the original MNIST file: replace it with the original, or delete "
-        "it and run without --data-dir to download MNIST into the cache."
-    )
 
 
 def _published_sha256(path: Path, spec: DataFile) -> str:
@@ -54,7 +48,7 @@ def _verified_bytes(path: Path, spec: DataFile) -> bytes:
     expected = _published_sha256(path, spec)
     found = sha256_of(data)
     if found != expected:
-        raise _source_mismatch(path, expected, found)
+        raise _mismatch(path, expected, found)
     return data
 
 
@@ -65,7 +59,7 @@ def _vouched_by_hash(path: Path, spec: DataFile, verified_dir: Path) -> bool:
     if spec.gz_sha256 is not None or path.suffix != ".gz":
         expected = _published_sha256(path, spec)
         if found != expected:
-            raise _source_mismatch(path, expected, found)
+            raise _mismatch(path, expected, found)
         return True
     with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
         return read_json(verified_dir / f"{found}.json").get("payload_sha256") == spec.raw_sha256
@@ -82,7 +76,7 @@ def _verified_payload(path: Path, data: bytes, spec: DataFile, verified_dir: Pat
     payload = decompress(data, path)
     found = sha256_of(payload)
     if found != spec.raw_sha256:
-        raise _mismatch(path, "the decompressed payload", spec.raw_sha256, found)
+        raise _mismatch(path, spec.raw_sha256, found, what="the decompressed payload")
     if marker is not None:
         with contextlib.suppress(OSError):  # an unwritable cache only costs speed
             marker.parent.mkdir(parents=True, exist_ok=True)
