@@ -25,6 +25,7 @@ def test_where_time_goes_blocks_and_train(mnist_dir):
     blocks = run_tool(str(TOOLS / "where_time_goes.py"), "blocks", "--lanes", "1,2")
     assert blocks.returncode == 0, blocks.stderr
     assert re.search(r"conversion from bytes: \d+\.\d\d", blocks.stdout)
+    assert re.search(r"plain cast of the pixels \(no scaling, so not the features\): \d+\.\d\d", blocks.stdout)
     assert len(re.findall(r"model\(s\), +\d+ columns: product \d+\.\d\d, loss and hits \d+\.\d\d", blocks.stdout)) == 2
     train = run_tool(str(TOOLS / "where_time_goes.py"), "train", "--model", "logistic", "--epochs", "2",
                      env_dir=mnist_dir)

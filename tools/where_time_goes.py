@@ -3,7 +3,8 @@
 
 usage:
   python tools/where_time_goes.py blocks [--dtype float64|float32] [--lanes 1,3,8,15]
-      one 2,048-row validation block on one thread, medians: pixel conversion, product, loss and hits
+      one 2,048-row validation block on one thread, medians: pixel conversion (and, for comparison, a
+      plain cast of the pixels to floats), product, loss and hits
   python tools/where_time_goes.py train [linclass train options...]
       one `linclass train` in this process: wall seconds, and the seconds spent in validations and steps
   python tools/where_time_goes.py sweep [--threads N]
@@ -61,6 +62,9 @@ def blocks(dtype: str, lanes: list[int]) -> None:
     with threadpool_limits(limits=1, user_api="blas"):
         print(f"one {BLOCK_ROWS}-row block, {dtype}, one thread (median of 31, ms):")
         print(f"  conversion from bytes: {median_ms(lambda: features.block(0, BLOCK_ROWS, buffer)):.2f}")
+        cast = np.empty(pixels.shape, dtype=dtype)  # what a product on raw pixel values would convert instead
+        print(f"  plain cast of the pixels (no scaling, so not the features): "
+              f"{median_ms(lambda: np.copyto(cast, pixels, casting='unsafe')):.2f}")
         for n in lanes:
             W = (rng.standard_normal((N_PIXELS + 1, 10 * n)) * 0.01).astype(dtype)
             logits = block @ W

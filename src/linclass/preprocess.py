@@ -170,5 +170,5 @@ def ten_class_split(data: ImageDataset, *, n_train: int = 20000, n_val: int = 10
     X_test, y_test = ((None, None) if test is None
                       else (_stacked(test[0], test[0][:0], dtype)[0], test[1].astype(np.int64)))
     return Split(X_train, train_labels.astype(np.int64), X_val, val_labels.astype(np.int64), 10,
-                 f"ten {'digits' if source.class_word == 'digit' else 'classes'} of {source.title}: {where}",
+                 f"ten {'digits' if source.is_digits else 'classes'} of {source.title}: {where}",
                  X_test, y_test, source.class_names, protocol)

@@ -29,7 +29,7 @@ def cmd_export(args) -> int:
     config, model, metrics = load_run(args.run_dir)
     check_destination(args.html)
     source, classes = dataset_source(config.dataset), class_digits(config)
-    drawing = source.class_word == "digit"  # digits can be drawn; other datasets' pages take test images only
+    drawing = source.is_digits  # digits can be drawn; other datasets' pages take test images only
     names = [source.class_names[k] for k in classes]
     kind = "digits" if drawing else "classes"
     if config.model == "logistic":

@@ -100,10 +100,15 @@ class DatasetSource:
     published_logistic_test_accuracy: float | None = None
     published_baseline_source: str | None = None
 
+    @property
+    def is_digits(self) -> bool:
+        """Whether the images are handwritten digits: a user can draw one, and texts say 'digit 2'."""
+        return self.class_word == "digit"
+
     def class_label(self, index: int) -> str:
         """'digit 2' for MNIST, 'Shirt' for Fashion-MNIST."""
         name = self.class_names[index]
-        return f"{self.class_word} {name}" if self.class_word == "digit" else name
+        return f"{self.class_word} {name}" if self.is_digits else name
 
 
 DATASETS = {

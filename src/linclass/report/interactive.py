@@ -11,6 +11,7 @@ from .._io import atomic_file
 from ..export import pick_samples, widget_html
 from .data_cache import dataset
 from .plan import LAMBDAS
+from .sections_data import block_is_digits
 
 STEM = "task4_interactive"
 
@@ -87,4 +88,4 @@ def task4_widgets(figures: Path, results: dict, data_dir: str | None, data: dict
                max(LAMBDAS): results[f"task4_softmax_lambda_{max(LAMBDAS):g}"].weights}
     images = dataset(data["name"], data_dir)
     return write_task4_widgets(figures, weights, images.test_images, images.test_labels, list(data["class_names"]),
-                               drawing=data["class_word"] == "digit", dataset_title=data["title"])
+                               drawing=block_is_digits(data), dataset_title=data["title"])

@@ -23,8 +23,13 @@ def data_of(summary: dict) -> dict:
             "published_logistic_test_accuracy": None, "published_baseline_source": None}
 
 
+def block_is_digits(data: dict) -> bool:
+    """Whether a summary's dataset block (data_of) is of handwritten digits, which users can draw."""
+    return data["class_word"] == "digit"
+
+
 def is_digits(summary: dict) -> bool:
-    return data_of(summary)["class_word"] == "digit"
+    return block_is_digits(data_of(summary))
 
 
 def pair_labels(summary: dict) -> tuple[str, str]:
@@ -37,7 +42,7 @@ def pair_plural(summary: dict) -> str:
     """'2s and 3s' on MNIST, 'Shirt and T-shirt/top images' elsewhere."""
     data = data_of(summary)
     first, second = data["pair"]["classes"]
-    if data["class_word"] == "digit":
+    if block_is_digits(data):
         return f"{first}s and {second}s"
     return f"{data['pair']['labels'][0]} and {data['pair']['labels'][1]} images"
 

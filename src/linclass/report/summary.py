@@ -24,6 +24,7 @@ from .gradient_check import say
 from .interactive import task4_widgets
 from .plan import BLAS_THREADS, LAMBDAS, RULES, TASKS, section_runs, seed_counts
 from .schedule import Follower
+from .sections_data import block_is_digits
 
 
 MNIST_SETTINGS = {"dataset": "mnist", "protocol": "assignment", "train_size": 20000, "classes": [2, 3]}
@@ -104,13 +105,11 @@ def dataset_block(settings: dict) -> dict:
 def _pair_title(data: dict) -> str:
     """'2s vs 3s' on MNIST; 'Shirt vs T-shirt/top' elsewhere."""
     first, second = data["pair"]["classes"]
-    if data["class_word"] == "digit":
-        return f"{first}s vs {second}s"
-    return " vs ".join(data["pair"]["labels"])
+    return f"{first}s vs {second}s" if block_is_digits(data) else " vs ".join(data["pair"]["labels"])
 
 
 def _ten_title(data: dict) -> str:
-    return "10 digits" if data["class_word"] == "digit" else f"the 10 classes of {data['title']}"
+    return "10 digits" if block_is_digits(data) else f"the 10 classes of {data['title']}"
 
 
 def _run(result: Result, **extra) -> dict:
@@ -190,7 +189,7 @@ def task4(results: dict[str, Result], figures: Path, data: dict) -> dict:
     paths = {
         "weights": save_figure(weights_figure(
             [("λ = 0 (no L2)", reference.weights), (f"λ = {max(LAMBDAS):g}", strongest.weights)],
-            f"Task 4b: softmax weights of each {'digit' if data['class_word'] == 'digit' else 'class'} as 28x28 "
+            f"Task 4b: softmax weights of each {'digit' if block_is_digits(data) else 'class'} as 28x28 "
             "images (bias left out), "
             f"λ = 0 (top) and λ = {max(LAMBDAS):g} (bottom)\nred: positive weight, blue: negative; "
             "one colour scale per row", [_short(name, data) for name in data["class_names"]]),
@@ -219,7 +218,7 @@ SECTIONS = {"task2": task2, "task3": task3, "task4": task4}  # the tasks with fi
 
 
 def _short(name: str, data: dict) -> str:
-    return f"digit {name}" if data["class_word"] == "digit" else name
+    return f"digit {name}" if block_is_digits(data) else name
 
 
 def environment(*, tasks, seed, dtype, jobs, max_epochs, results, gradient_seconds, wall_seconds, data=None) -> dict:
