@@ -58,8 +58,8 @@ MAX_RAW_BYTES = 1 << 30  # the largest MNIST-style file is 47 MB; a far larger o
 def _check_size(path: Path, max_bytes: int) -> None:
     size = path.stat().st_size
     if size > max_bytes:
-        raise LinclassError(f"{path} is {size / 1e9:.1f} GB, far larger than any MNIST file (at most "
-                            f"{max_bytes >> 20} MB); replace it with the original file.")
+        raise LinclassError(f"{path} is {size / 1e9:.1f} GB, far larger than any MNIST or Fashion-MNIST file (the "
+                            "largest is 47 MB); replace it with the original file.")
 
 
 def read_bytes(path: Path, max_bytes: int = MAX_RAW_BYTES) -> bytes:
