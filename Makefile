@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The whole suite (about two minutes on two cores): before a commit, and what CI runs.
+# The whole suite (about five minutes on two cores): before a commit, and what CI runs.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 

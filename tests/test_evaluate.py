@@ -101,10 +101,12 @@ def test_train_split_and_out(runs, mnist_dir, tmp_path):
     assert main(["evaluate", str(runs / "softmax"), "--out", str(runs), "--data-dir", str(mnist_dir)]) == 2
 
 
-def test_test_split_is_refused_under_the_report_protocol(runs, mnist_dir, capsys):
-    assert main(["evaluate", str(runs / "softmax"), "--split", "test", "--data-dir", str(mnist_dir)]) == 2
-    error = capsys.readouterr().err
-    assert error.count("\n") == 1 and "validated on its dataset's test images" in error
+def test_test_split_is_refused_under_the_report_protocol(runs, mnist_dir, tmp_path, capsys):
+    # Refused before any data is read: with no dataset at hand, the error is still the split's.
+    for data_dir in (mnist_dir, tmp_path / "no-data-here"):
+        assert main(["evaluate", str(runs / "softmax"), "--split", "test", "--data-dir", str(data_dir)]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and "validated on its dataset's test images" in error
     assert not (runs / "softmax" / "evaluation" / "test").exists()
 
 

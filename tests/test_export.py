@@ -84,6 +84,28 @@ FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal"
                  "Ankle boot"]
 
 
+def test_an_existing_file_is_replaced_only_with_force_and_only_if_linclass_wrote_it(runs, mnist_dir, tmp_path,
+                                                                                      capsys):
+    export = ["export", str(runs / "softmax"), "--data-dir", str(mnist_dir), "--html"]
+    mine, page, link = tmp_path / "README.md", tmp_path / "page.html", tmp_path / "link.html"
+    mine.write_text("my own notes\n")
+    for force in ([], ["--force"]):  # a file the user owns: refused either way, and left as it was
+        assert main([*export, str(mine), *force]) == 2
+        error = capsys.readouterr().err.strip()
+        assert "\n" not in error and str(mine) in error
+        assert ("--force to replace it" if not force else "it is not a page linclass wrote") in error
+        assert mine.read_text() == "my own notes\n"
+    assert main([*export, str(page)]) == 0
+    first = page.read_bytes()
+    page.write_bytes(first.replace(b"<title>", b"<title>old "))
+    assert main([*export, str(page)]) == 2 and "already exists" in capsys.readouterr().err
+    assert main([*export, str(page), "--force"]) == 0 and page.read_bytes() == first  # its own page: replaced
+    link.symlink_to(page)
+    assert main([*export, str(link), "--force"]) == 2 and "not a page linclass wrote" in capsys.readouterr().err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["README.md", "link.html", "page.html"]
+
+
+
 @pytest.mark.parametrize("model, classes", [("softmax", FASHION_NAMES), ("logistic", ["T-shirt/top", "Shirt"])])
 def test_fashion_page_takes_test_images_by_name(tmp_path, fashion_dir, fashion, capsys, model, classes):
     """A Fashion-MNIST run's page: its class names, its own test images (two or ten of each class), no drawing."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..data import dataset_source
 from ..errors import LinclassError
-from ..evaluation import SPLITS, evaluate, evaluation_set, format_evaluation, write_evaluation
+from ..evaluation import SPLITS, check_split, evaluate, evaluation_set, format_evaluation, write_evaluation
 from ..runs import load_data, load_run, make_split
 
 
@@ -43,6 +43,7 @@ def check_dataset(config, dataset: str | None, run_dir) -> None:
 def cmd_evaluate(args) -> int:
     config, model, metrics = load_run(args.run_dir)
     check_dataset(config, args.dataset, args.run_dir)
+    check_split(args.split, has_test=config.protocol == "holdout")  # before any data is read
     split = make_split(config, load_data(config, args.data_dir))
     data = evaluation_set(split, args.split)
     result = evaluate(model, data, list(split.class_names))  # e.g. "3", "2" or "T-shirt/top", "Shirt"

@@ -18,7 +18,10 @@ def add_export_parser(commands) -> None:
         "MNIST test images to click. The page of a Fashion-MNIST run takes its test images only (garments are "
         "not drawn).")
     export.add_argument("run_dir", help="a folder written by 'linclass train'")
-    export.add_argument("--html", required=True, metavar="FILE", help="the page to write, replaced if it exists (required)")
+    export.add_argument("--html", required=True, metavar="FILE", help="the page to write (required); refused if it "
+                        "exists, unless --force")
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists and is a page linclass "
+                        "wrote (any other file is never replaced)")
     export.add_argument("--data-dir", help="folder with the run's dataset's four files, for the test images to click "
                         "(default: $LINCLASS_DATA_DIR for MNIST, $LINCLASS_FASHION_MNIST_DIR for Fashion-MNIST, else "
                         "the user cache, else a verified download)")
@@ -27,7 +30,7 @@ def add_export_parser(commands) -> None:
 
 def cmd_export(args) -> int:
     config, model, metrics = load_run(args.run_dir)
-    check_destination(args.html)
+    check_destination(args.html, args.force)
     source, classes = dataset_source(config.dataset), class_digits(config)
     drawing = source.is_digits  # digits can be drawn; other datasets' pages take test images only
     names = [source.class_names[k] for k in classes]
@@ -41,6 +44,6 @@ def cmd_export(args) -> int:
         f", validation accuracy {accuracy:.4f}" if accuracy is not None else "") + f" (run {args.run_dir})"
     page = run_page(model, classes, load_dataset(config.dataset, args.data_dir), title, subtitle,
                     class_names=list(source.class_names), drawing=drawing, dataset=source.title)
-    size = write_page(args.html, page)
+    size = write_page(args.html, page, args.force)
     print(f"page written to {args.html} ({size} bytes, limit {MAX_BYTES}); open it in a browser, no network needed")
     return 0

@@ -27,6 +27,19 @@ class EvaluationSet:
     description: str
 
 
+NO_TEST_IMAGES = ("--split test: this run validated on its dataset's test images (the assignment's protocol), so "
+                  "none are left unseen; use --split val, which is those test images, or train with --protocol holdout.")
+
+
+def check_split(name: str, has_test: bool) -> None:
+    """Refuse a split name that does not exist, or 'test' for a run without unseen test images (has_test:
+    its protocol keeps them aside, 'holdout'); the command line calls it before any data is loaded."""
+    if name not in SPLITS:
+        raise LinclassError(f"split must be one of {', '.join(SPLITS)}; got {name!r}.")
+    if name == "test" and not has_test:
+        raise LinclassError(NO_TEST_IMAGES)
+
+
 def evaluation_set(split, name: str) -> EvaluationSet:
     """The 'val', 'train' or 'test' set of a run's Split.
 
@@ -34,18 +47,10 @@ def evaluation_set(split, name: str) -> EvaluationSet:
     first 10,000 test images, which leaves none; a split that carries X_test and y_test (a
     protocol with a separate hold-out) enables it.
     """
-    if name not in SPLITS:
-        raise LinclassError(f"split must be one of {', '.join(SPLITS)}; got {name!r}.")
-    if name == "train":
-        return EvaluationSet(name, split.X_train, split.y_train, f"{SET_NAMES[name]} ({split.description})")
-    if name == "val":
-        return EvaluationSet(name, split.X_val, split.y_val, f"{SET_NAMES[name]} ({split.description})")
     X_test, y_test = getattr(split, "X_test", None), getattr(split, "y_test", None)
-    if X_test is None or y_test is None or len(y_test) == 0:
-        raise LinclassError("--split test: this run validated on its dataset's test images (the assignment's "
-                            "protocol), so none are left unseen; use --split val, which is those test images, or "
-                            "train with --protocol holdout.")
-    return EvaluationSet(name, X_test, y_test, f"{SET_NAMES[name]} ({split.description})")
+    check_split(name, has_test=X_test is not None and y_test is not None and len(y_test) > 0)
+    X, y = {"train": (split.X_train, split.y_train), "val": (split.X_val, split.y_val), "test": (X_test, y_test)}[name]
+    return EvaluationSet(name, X, y, f"{SET_NAMES[name]} ({split.description})")
 
 
 def pixels_of(X: np.ndarray) -> np.ndarray:

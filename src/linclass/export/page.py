@@ -19,6 +19,7 @@ _PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="{policy}">
+<meta name="generator" content="linclass">
 <title>{title}</title>
 <style>
 body {{ margin: 0; padding: 1rem; background: #f5f6f8; }}
@@ -64,22 +65,44 @@ def run_page(model, classes: list[int], data, title: str, subtitle: str, *, clas
     return page_html([widget], title, INTRO if drawing else PICK_INTRO.format(dataset=dataset))
 
 
-def check_destination(path: str | os.PathLike) -> Path:
-    """path, if its folder exists (checked before any work is done)."""
+GENERATOR = b'<meta name="generator" content="linclass">'  # how a page says linclass wrote it
+
+
+def _written_by_linclass(path: Path) -> bool:
+    """Whether path is a regular file (not a link) whose head carries GENERATOR."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        with open(path, "rb") as handle:
+            return GENERATOR in handle.read(4096)
+    except OSError:
+        return False
+
+
+def check_destination(path: str | os.PathLike, force: bool = False) -> Path:
+    """path, if its folder exists and it is new, or (force) a page linclass wrote: checked before any
+    work is done and again before writing. A file the user owns is never replaced."""
     path = Path(path)
     if not path.parent.is_dir():
         raise LinclassError(f"cannot write {path}: folder {path.parent} does not exist.")
     if path.is_dir():
         raise LinclassError(f"cannot write {path}: it is a folder; give a file name such as {path / 'model.html'}.")
+    if os.path.lexists(path) and not force:
+        raise LinclassError(f"{path} already exists; choose another --html, or pass --force to replace it (only a "
+                            "page linclass wrote).")
+    if os.path.lexists(path) and not _written_by_linclass(path):
+        raise LinclassError(f"refusing to replace {path}: it is not a page linclass wrote; choose another --html "
+                            "(or move that file away yourself).")
     return path
 
 
-def write_page(path: str | os.PathLike, text: str) -> int:
-    """Write the page atomically; refuse pages of MAX_BYTES or more. Returns the size in bytes."""
+def write_page(path: str | os.PathLike, text: str, force: bool = False) -> int:
+    """Write the page atomically (an existing file only with force, and only a page linclass wrote: see
+    check_destination); refuse pages of MAX_BYTES or more. Returns the size in bytes."""
     data = text.encode("utf-8")
     if len(data) >= MAX_BYTES:
         raise LinclassError(f"the page would be {len(data)} bytes; it must stay under {MAX_BYTES}.")
-    path = check_destination(path)
+    path = check_destination(path, force)
     try:
         with atomic_file(path) as handle:
             handle.write(data)
