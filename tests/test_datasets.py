@@ -135,7 +135,7 @@ def test_the_two_class_split_takes_any_pair_by_number_or_name(fashion):
 @pytest.mark.parametrize("classes, message", [
     (("Shirt", "shirt"), "classes must differ; got Shirt twice"),
     ((3, 10), "two integers in 0-9 or two class names (T-shirt/top"),
-    (("Shirt", "Hat"), "got ('Shirt', 'Hat')"),
+    (("Shirt", "Hat"), "got Shirt, Hat"),
     ((6,), "two integers in 0-9"),
 ])
 def test_bad_classes_are_refused(fashion, classes, message):

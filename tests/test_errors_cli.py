@@ -60,12 +60,22 @@ def test_batch_larger_than_the_training_set_cli(mnist_dir, tmp_path, capsys):
     assert_nothing_left(tmp_path)
 
 
-def test_batch_larger_than_the_training_set_cli_exit_code(mnist_dir, tmp_path, capsys):
-    """What already holds of the case above: exit 2, the error on the last line, nothing left."""
-    code, _, err = run_cli(train_args(mnist_dir, tmp_path / "run", "--batch-size", "5000"), capsys)
-    assert code == 2 and "Traceback" not in err
-    assert err.strip().splitlines()[-1].startswith("linclass: error: batch_size must be at most")
+def test_batch_larger_than_the_training_set_cli_prints_nothing_else(mnist_dir, tmp_path, capsys):
+    """The error is all the command prints: no header of a training that never starts."""
+    code, out, err = run_cli(train_args(mnist_dir, tmp_path / "run", "--batch-size", "5000"), capsys)
+    assert code == 2 and out == "" and "Traceback" not in err
     assert_nothing_left(tmp_path)
+
+
+@pytest.mark.parametrize("argv, help_of", [
+    (["train", "--modle", "softmax"], "linclass train --help"),
+    (["evaluate", "runs/x", "--splt", "val"], "linclass evaluate --help"),
+    (["--nonsense"], "linclass --help"),
+])
+def test_an_unknown_option_points_to_its_subcommands_help(tmp_path, capsys, argv, help_of):
+    code, out, err = run_cli(argv, capsys)
+    assert_one_line_error(code, err, "unrecognized arguments" if argv[0] != "--nonsense" else "", f"(see '{help_of}')")
+    assert out == ""
 
 
 # ---------------------------------------------------------------- tracebacks only with --debug

@@ -170,7 +170,8 @@ def test_evaluate_refuses_a_file_changed_after_it_was_written(run_copy, mnist_di
     weights = np.load(run_copy / "weights.npz")["weights"]
     (run_copy / "weights.npz").write_bytes(_npz(weights=weights + 1e-3))  # well-formed, other numbers
     code, _, err = run_cli(["evaluate", run_copy, "--data-dir", mnist_dir], capsys)
-    assert_one_line_error(code, err, "weights.npz", "was changed after linclass wrote it")
+    assert_one_line_error(code, err, "weights.npz", "was changed after linclass wrote it",
+                          "train the run again (--force replaces the folder)")
 
 
 @pytest.mark.parametrize("case", DAMAGED_WEIGHTS)

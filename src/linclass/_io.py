@@ -150,8 +150,13 @@ def read_status(folder: str | os.PathLike) -> dict | None:
     return status
 
 
+_WRITE_AGAIN = {"run": "train the run again", "reproduction": "run the reproduction again",
+                "sweep": "run the sweep again"}
+
+
 def verify_files(folder: str | os.PathLike, status: dict) -> None:
-    """Check each file status.json lists against its SHA-256; LinclassError naming the first that differs."""
+    """Check each file status.json lists against its SHA-256; LinclassError naming the first that differs
+    and how to write it again."""
     folder = Path(folder)
     for name, expected in status.get("files", {}).items():
         try:
@@ -160,7 +165,8 @@ def verify_files(folder: str | os.PathLike, status: dict) -> None:
             raise LinclassError(f"cannot read {folder / name}: {exc.strerror}; the folder is incomplete.") from exc
         if found != expected:
             raise LinclassError(f"{folder / name} was changed after linclass wrote it (SHA-256 expected "
-                                f"{expected[:16]}..., found {found[:16]}...); it cannot be trusted: write it again.")
+                                f"{expected[:16]}..., found {found[:16]}...); it cannot be trusted: "
+                                f"{_WRITE_AGAIN.get(status.get('kind'), 'write it again')} (--force replaces the folder).")
 
 
 # What linclass writes at the top of a run folder or a reproduction; --force replaces a folder only

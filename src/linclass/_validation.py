@@ -32,6 +32,13 @@ def check_count(name: str, value, available: int, why: str = "") -> int:
     return int(value)
 
 
+def check_batch_size(batch_size: int, n_rows: int) -> int:
+    """A batch size that fits in the n_rows training rows."""
+    if batch_size > n_rows:
+        raise LinclassError(f"batch_size must be at most the {n_rows} training rows; got {batch_size}.")
+    return batch_size
+
+
 def check_positive_float(name: str, value) -> float:
     """A finite number > 0, as a float."""
     if not is_number(value) or not math.isfinite(value) or value <= 0:
@@ -141,10 +148,16 @@ def validate_digits(digits) -> tuple[int, int]:
     return pair
 
 
+def _listed(values) -> str:
+    """A list or tuple as a user typed it ('2, 11'); anything else as its repr."""
+    return ", ".join(map(str, values)) if isinstance(values, (list, tuple)) else repr(values)
+
+
 def check_classes(classes, class_names, name: str = "classes") -> tuple[int, int]:
     """Two distinct classes, each an index in [0, K) or a class name (any case), as two ints.
 
-    class_names: the K names of the dataset's classes ('0'-'9' for MNIST, 'Shirt', ... for Fashion-MNIST).
+    class_names: the K names of the dataset's classes ('0'-'9' for MNIST, 'Shirt', ... for Fashion-MNIST);
+    name: how the message names the parameter ('classes', or '--classes' on the command line).
     """
     allowed = f"two integers in 0-{len(class_names) - 1}"
     if not str(class_names[0]).isdigit():
@@ -157,9 +170,9 @@ def check_classes(classes, class_names, name: str = "classes") -> tuple[int, int
                      else operator.index(int(c) if isinstance(c, str) and c.strip().isdigit() else c)
                      for c in classes)  # integers only: 2.7 is not a class
     except TypeError:
-        raise LinclassError(f"{name} must be {allowed}; got {classes!r}.") from None
+        raise LinclassError(f"{name} must be {allowed}; got {_listed(classes)}.") from None
     if len(pair) != 2 or any(not 0 <= c < len(class_names) for c in pair):
-        raise LinclassError(f"{name} must be {allowed}; got {classes!r}.")
+        raise LinclassError(f"{name} must be {allowed}; got {_listed(classes)}.")
     if pair[0] == pair[1]:
         raise LinclassError(f"{name} must differ; got {class_names[pair[0]]} twice.")
     return pair

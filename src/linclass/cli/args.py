@@ -60,5 +60,13 @@ def add_protocol_options(parser) -> None:
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line and exit with code 2."""
 
-    def error(self, message: str):
-        self.exit(2, f"linclass: error: {message} (see '{self.prog} --help')\n")
+    def error(self, message: str, prog: str | None = None):
+        self.exit(2, f"linclass: error: {message} (see '{prog or self.prog} --help')\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but an option the subcommand does not know points to that subcommand's help."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(parsed, "command", None)
+            self.error(f"unrecognized arguments: {' '.join(extras)}", f"{self.prog} {command}" if command else None)
+        return parsed

@@ -35,7 +35,8 @@ def add_predict_parser(commands) -> None:
     predict.add_argument("run_dir", help="a folder written by 'linclass train'")
     predict.add_argument("files", nargs="+", metavar="FILE", help="images to classify")
     predict.add_argument("--top", type=_positive_int, default=3, metavar="K",
-                         help="print the K most probable classes (default: 3)")
+                         help="print the K most probable classes, all of them when the run has K or fewer "
+                         "(default: 3)")
     predict.add_argument("--as-is", action="store_true",
                          help="use 28 x 28 images in the dataset's form unchanged (default: normalise them)")
     predict.add_argument("--json", action="store_true", help="print one JSON object per file (default: one text line per image)")

@@ -57,7 +57,7 @@ def add_reproduce_parser(commands) -> None:
 
 def cmd_reproduce(args) -> int:
     classes = None if args.classes is None else check_classes(args.classes,
-                                                              dataset_source(args.dataset).class_names)
+                                                              dataset_source(args.dataset).class_names, "--classes")
     summary = reproduce(args.out, tasks=parse_tasks(args.only), seed=args.seed, dtype=args.dtype, jobs=args.jobs,
                         force=args.force, data_dir=args.data_dir, progress=args.progress,
                         max_epochs=args.max_epochs_override, resume=args.resume, rules=args.rules,

@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from .._validation import check_classes
+from .._validation import check_batch_size, check_classes
 from ..data import dataset_source
 from ..errors import LinclassError
 from ..runs import (RunConfig, held_out_metrics, load_checkpoint, load_data, make_split, output_folder,
@@ -100,7 +100,7 @@ def _classes(args) -> tuple[int, int] | None:
     if option == "--digits" and args.dataset != "mnist":
         raise LinclassError(f"--digits names two MNIST digits; {source.title} has classes, not digits: use "
                             "--classes (numbers 0-9 or names).")
-    return check_classes(pair, source.class_names, name=option.lstrip("-"))
+    return check_classes(pair, source.class_names, name=option)
 
 
 def _resume_train(args) -> int:
@@ -126,6 +126,7 @@ def _train_into(args, config, resume_from, replace: bool = False) -> int:
         held_out = f", {len(split.y_test)} test images held out until training ends" if split.y_test is not None else ""
         if resume_from is not None:
             check_order(resume_from, len(split.y_train), out / "checkpoint.npz")
+        check_batch_size(config.batch_size, len(split.y_train))  # before the header: an error is the only line
         print(f"{config.model}: {split.description}; {len(split.y_train)} training, "
               f"{len(split.y_val)} validation images{held_out}", flush=True)
         callbacks = [ProgressBar(config.model)] if args.progress else []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from .._validation import check_positive_float, warn_without_bias
+from .._validation import check_batch_size, check_positive_float, warn_without_bias
 from ..errors import LinclassError
 from .callbacks import EarlyStopping, check_callbacks
 
@@ -40,8 +40,7 @@ def prepare_data(models: list, callbacks_per_model: list, batch_size: int, X, y,
     if len({(type(model), model.n_outputs) for model in models}) != 1:
         raise LinclassError("fit_many needs models of the same kind and number of classes.")
     warn_without_bias(X)
-    if batch_size > len(X):
-        raise LinclassError(f"batch_size must be at most the {len(X)} training rows; got {batch_size}.")
+    check_batch_size(batch_size, len(X))
     for callbacks in callbacks_per_model:
         stopper = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
         if stopper is not None and stopper.monitor.startswith("val") and X_val is None:
