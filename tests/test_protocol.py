@@ -98,8 +98,8 @@ def test_train_size_limits(protocol, size, ok):
     (["--dataset", "fashion-mnist", "--digits", "6", "0"], ["--digits names two MNIST digits", "--classes"]),
     (["--model", "softmax", "--classes", "6", "0"], ["--classes chooses the two classes", "--model logistic"]),
     (["--protocol", "holdout", "--train-size", "50001"],
-     ["train_size must be between 1 and 50000 under the holdout protocol", "got 50001"]),
-    (["--train-size", "60001"], ["train_size must be between 1 and 60000", "got 60001"]),
+     ["--train-size must be between 1 and 50000 under the holdout protocol", "got 50001"]),
+    (["--train-size", "60001"], ["--train-size must be between 1 and 60000", "got 60001"]),
     (["--train-size", "0"], ["--train-size", "expected an integer >= 1"]),
     (["--protocol", "exam"], ["--protocol", "invalid choice: 'exam'"]),
 ])

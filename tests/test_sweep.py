@@ -149,6 +149,7 @@ def test_groups_share_a_batch_order_and_split_for_jobs():
     ("--lr", "nan", "--lr must hold only finite numbers"),
     ("--seeds", "0,1.5", "expected comma-separated integers, got '1.5'"),
     ("--seeds", "0,0", "--seeds must not repeat a value"),
+    ("--train-size", "60001", "--train-size must be between 1 and 60000 (the training set); got 60001"),
 ])
 def test_bad_grid_is_one_line_exit_2_and_writes_nothing(tmp_path, mnist_dir, capsys, option, value, message):
     out = tmp_path / "out"

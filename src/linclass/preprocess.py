@@ -25,6 +25,11 @@ TRAIN_SIZE_WHY = {"assignment": " (the training set)",
                   "holdout": " under the holdout protocol (training images 50,000-59,999 are its validation set)"}
 
 
+def check_train_size(value, protocol: str, name: str = "train_size") -> int:
+    """How many of the first training images to train on: 1 to the protocol's limit (TRAIN_SIZE_LIMITS)."""
+    return check_count(name, value, TRAIN_SIZE_LIMITS[protocol], TRAIN_SIZE_WHY[protocol])
+
+
 def preprocess(images: np.ndarray, dtype=np.float64) -> np.ndarray:
     """(N, 28, 28) images (or one (28, 28) image) of pixels in [0, 255] -> (N, 785) features:
     each pixel p becomes p / 127.5 - 1, in [-1, 1], then a constant 1 (the bias input)."""

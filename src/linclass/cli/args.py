@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from ..preprocess import check_train_size
+
 
 def _int_in(low: int, high: float, what: str):
     """An argparse type: an integer in [low, high], described as `what` in errors."""
@@ -55,6 +57,11 @@ def add_protocol_options(parser) -> None:
     parser.add_argument("--train-size", type=_positive_int, default=20000, metavar="N",
                         help="train on the first N training images (default: 20000; at most 60000, or 50000 "
                         "under --protocol holdout)")
+
+
+def check_protocol_options(args) -> None:
+    """--train-size within its protocol's limit, named as the option (RunConfig checks it again, as train_size)."""
+    check_train_size(args.train_size, args.protocol, name="--train-size")
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -9,7 +9,7 @@ import sys
 from ..errors import LinclassError
 from ..runs import RunConfig
 from ..sweeps import Grid, sweep
-from .args import _digit, _finite_float, _positive_int, add_data_options, add_protocol_options
+from .args import _digit, _finite_float, _positive_int, add_data_options, add_protocol_options, check_protocol_options
 from .train import _classes
 
 DEFAULT_SWEEP_DIR = "sweeps/latest"
@@ -109,6 +109,8 @@ def cmd_sweep(args) -> int:
               "and --no-progress are ignored)", file=sys.stderr)
     elif args.patience is None and args.early_stopping_baseline is not None:
         raise LinclassError("--early-stopping-baseline needs early stopping; drop it or --no-early-stopping.")
+    else:
+        check_protocol_options(args)
     grid, base = Grid(tuple(args.lr), tuple(args.l2), tuple(args.seeds)), _base_config(args)
     if not args.resume and len(set(grid.seeds)) > 1 and not base.resolved().shuffle:
         print(f"note: these runs are not shuffled (--shuffle shuffles them), and as their weights start at zero a "

@@ -14,7 +14,8 @@ from ..runs import (RunConfig, held_out_metrics, load_checkpoint, load_data, mak
                     save_checkpoint, save_run, summarize, train)
 from ..runs.checkpoint_file import check_order
 from ..training import ProgressBar, stop_on_signals
-from .args import _digit, _finite_float, _non_negative_int, _positive_int, add_data_options, add_protocol_options
+from .args import (_digit, _finite_float, _non_negative_int, _positive_int, add_data_options, add_protocol_options,
+                   check_protocol_options)
 
 DEFAULT_RUN_DIR = "runs/latest"
 
@@ -76,6 +77,7 @@ def add_train_parser(commands) -> None:
 def cmd_train(args) -> int:
     if args.resume:
         return _resume_train(args)
+    check_protocol_options(args)
     config = RunConfig(model=args.model, dataset=args.dataset, classes=_classes(args), learning_rate=args.lr,
                        batch_size=args.batch_size, max_epochs=args.epochs, l2_strength=args.l2,
                        penalize_bias=args.penalize_bias, shuffle=args.shuffle, patience=args.patience,

@@ -10,7 +10,7 @@ from .._validation import (check_bool, check_choice, check_classes, check_count,
                            check_optional_baseline, check_optional_int, check_positive_float)
 from ..data import DATASETS
 from ..errors import LinclassError
-from ..preprocess import HOLDOUT_START, PROTOCOLS, TRAIN_SIZE_LIMITS, TRAIN_SIZE_WHY
+from ..preprocess import HOLDOUT_START, PROTOCOLS, check_train_size
 
 # The course report's settings for each model.
 MODEL_DEFAULTS = {
@@ -92,8 +92,7 @@ class RunConfig:
             restore_best_weights=check_bool("restore_best_weights", self.restore_best_weights),
             seed=check_int("seed", self.seed, minimum=0),
             dtype=check_choice("dtype", self.dtype, DTYPES),
-            train_size=check_count("train_size", self.train_size, TRAIN_SIZE_LIMITS[protocol],
-                                   TRAIN_SIZE_WHY[protocol]),
+            train_size=check_train_size(self.train_size, protocol),
             n_val=check_count("n_val", self.n_val, 60000 - HOLDOUT_START if protocol == "holdout" else 10000),
         )
         if values["patience"] is None and values["early_stopping_baseline"] is not None:
