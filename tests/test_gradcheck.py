@@ -62,3 +62,31 @@ def test_fast_path_still_catches_a_wrong_gradient(images):
         loss, grad = right(w)
         return loss, grad / 2
     assert max_gradient_difference(half_gradient, W, EPSILON) > EPSILON ** 2
+
+
+def _square(w):
+    return float(np.sum(w * w))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda W: numerical_gradient(_square, W, epsilon=0), "epsilon must be a finite number > 0; got 0"),
+    (lambda W: numerical_gradient(lambda w: w, W), "loss must return one real number (the loss); got ndarray"),
+    (lambda W: numerical_gradient(lambda w: None, W), "loss must return one real number (the loss); got NoneType"),
+    (lambda W: max_gradient_difference(lambda w: _square(w), W), "must return a pair (loss, gradient); got float"),
+    (lambda W: max_gradient_difference(lambda w: (_square(w), (2 * w).ravel()), W),
+     "gradient must be a real array of W's shape (5, 1); got float64 (5,)"),
+    (lambda W: max_gradient_difference(lambda w: (_square(w), np.ones((1, 1))), W), "W's shape (5, 1)"),
+    (lambda W: max_gradient_difference(lambda w: (w, 2 * w), W), "must return one real number"),
+])
+def test_a_loss_of_the_wrong_form_is_refused_in_one_line(call, message):
+    """Without these checks, some of these calls broadcast a (5,) or (1, 1) gradient against (5, 1) weights
+    and return a meaningless difference, and the others fail inside NumPy."""
+    with pytest.raises(ValueError) as error:
+        call(np.linspace(-1, 1, 5).reshape(5, 1))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_scalar_array_loss_is_one_number():
+    W = np.linspace(-1, 1, 6).reshape(3, 2)
+    np.testing.assert_allclose(numerical_gradient(lambda w: np.asarray(_square(w)), W), 2 * W, atol=1e-9)
+    assert max_gradient_difference(lambda w: (np.float32(_square(w)), 2 * w), W) < 1e-3  # float32 rounding

@@ -12,21 +12,47 @@ from typing import Callable
 
 import numpy as np
 
+from ._validation import check_positive_float
+from .errors import LinclassError
 from .losses import logistic_loss_and_grad, softmax_loss_and_grad
+
+
+def _one_number(value, what: str) -> float:
+    """value as a float when it is one real number (a Python or NumPy scalar, or a size-1 array)."""
+    array = np.asarray(value) if isinstance(value, (int, float, np.number, np.ndarray)) else None
+    if array is None or array.size != 1 or array.dtype.kind not in "iuf" or isinstance(value, bool):
+        raise LinclassError(f"{what} must return one real number (the loss); got {type(value).__name__}"
+                            f"{'' if array is None else f' of shape {array.shape}'}.")
+    return float(array.reshape(()))
+
+
+def _loss_and_gradient(loss_and_grad, W: np.ndarray) -> np.ndarray:
+    """The analytic gradient of loss_and_grad(W) -> (loss, gradient), checked: a pair, gradient shaped as W."""
+    result = loss_and_grad(W)
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise LinclassError(f"loss_and_grad must return a pair (loss, gradient); got {type(result).__name__}.")
+    _one_number(result[0], "loss_and_grad")
+    gradient = np.asarray(result[1])
+    if gradient.shape != np.shape(W) or gradient.dtype.kind not in "iuf":
+        raise LinclassError(f"loss_and_grad's gradient must be a real array of W's shape {np.shape(W)}; got "
+                            f"{gradient.dtype} {gradient.shape}.")
+    return gradient
 
 
 def numerical_gradient(loss: Callable[[np.ndarray], float], W: np.ndarray,
                        epsilon: float = 1e-3) -> np.ndarray:
-    """(loss(W + eps e_i) - loss(W - eps e_i)) / (2 eps) for every entry i of W; W is not modified."""
+    """(loss(W + eps e_i) - loss(W - eps e_i)) / (2 eps) for every entry i of W; W is not modified.
+    loss must return one real number; epsilon must be > 0."""
+    epsilon = check_positive_float("epsilon", epsilon)
     W = np.array(W, dtype=np.float64)
     grad = np.empty_like(W)
     flat_W, flat_grad = W.reshape(-1), grad.reshape(-1)
     for i in range(flat_W.size):
         original = flat_W[i]
         flat_W[i] = original + epsilon
-        plus = loss(W)
+        plus = _one_number(loss(W), "loss")
         flat_W[i] = original - epsilon
-        minus = loss(W)
+        minus = _one_number(loss(W), "loss")
         flat_W[i] = original
         flat_grad[i] = (plus - minus) / (2 * epsilon)
     return grad
@@ -40,7 +66,8 @@ def max_gradient_difference(loss_and_grad: Callable[[np.ndarray], tuple[float, n
     logistic_loss_and_grad, X=..., Y=..., l2_strength=...), the vectorised central differences are
     used (the same numbers to ~1e-12); any other function is perturbed one weight at a time.
     """
-    _, analytic = loss_and_grad(W)
+    epsilon = check_positive_float("epsilon", epsilon)
+    analytic = _loss_and_gradient(loss_and_grad, W)
     numerical = _vectorised_gradient(loss_and_grad, W, epsilon)
     if numerical is None:
         numerical = numerical_gradient(lambda w: loss_and_grad(w)[0], W, epsilon)
