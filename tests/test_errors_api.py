@@ -193,6 +193,27 @@ def test_softmax_labels_beyond_its_classes(tiny):
         SoftmaxRegression().fit(tiny.X, tiny.y10, tiny.X, tiny.y10 + 1, trainer=tiny.trainer())
 
 
+@pytest.mark.parametrize("model, labels, shown", [
+    (LogisticRegression, np.zeros(40, dtype=np.int64), "0"),
+    (LogisticRegression, np.ones(40, dtype=np.int64), "1"),
+    (lambda: SoftmaxRegression(n_classes=10), np.full(40, 3), "3"),
+])
+def test_labels_of_one_class_are_refused(tiny, model, labels, shown):
+    """Before this check, a logistic model fitted on zeros alone trained and predicted 0 for everything."""
+    with pytest.raises(LinclassError, match=rf"y holds only one class \({shown}\); a classifier needs examples of at "
+                                            "least two classes"):
+        model().fit(tiny.X, labels, trainer=tiny.trainer())
+
+
+def test_missing_labels_are_named(tiny):
+    for X_val, y_val, missing in ((tiny.X, None, "y_val"), (None, tiny.y, "X_val")):
+        with pytest.raises(LinclassError, match=f"{missing} is missing; X_val and y_val go together: pass both"):
+            LogisticRegression().fit(tiny.X, tiny.y, X_val, y_val, trainer=tiny.trainer())
+    model = LogisticRegression().fit(tiny.X, tiny.y, trainer=tiny.trainer())
+    with pytest.raises(LinclassError, match=r"y is missing; pass \(40,\) integer labels, one per row"):
+        model.score(tiny.X, None)
+
+
 def test_predict_before_fit_says_call_fit(tiny):
     for model in (LogisticRegression(), SoftmaxRegression()):
         for method in (model.predict, model.predict_proba):

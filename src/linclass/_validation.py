@@ -99,6 +99,8 @@ def warn_without_bias(X: np.ndarray) -> None:
 
 def check_labels(y, n_rows: int, name: str = "y") -> np.ndarray:
     """y must be (N,) integer labels (any values) with N == n_rows."""
+    if y is None:
+        raise LinclassError(f"{name} is missing; pass ({n_rows},) integer labels, one per row.")
     try:
         y = np.asarray(y)
     except (ValueError, TypeError) as exc:
@@ -113,6 +115,9 @@ def check_labels(y, n_rows: int, name: str = "y") -> np.ndarray:
 def find_classes(y: np.ndarray, n_classes: int | None, name: str = "y") -> np.ndarray:
     """The sorted classes of labels y (N,): 0 .. n_classes-1 when y lies there, else y's distinct values."""
     values = np.unique(y).astype(np.int64)
+    if len(values) == 1:
+        raise LinclassError(f"{name} holds only one class ({values[0]}); a classifier needs examples of at least two "
+                            "classes to learn from.")
     if n_classes is not None and len(values) and values[0] >= 0 and values[-1] < n_classes:
         return np.arange(n_classes, dtype=np.int64)
     wanted = 2 if n_classes is None else n_classes

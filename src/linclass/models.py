@@ -43,7 +43,10 @@ class LinearClassifier(Estimator):
         X = check_features(X)
         y = check_labels(y, len(X))
         classes = find_classes(y, self.wanted_classes())
-        if X_val is not None or y_val is not None:
+        if (X_val is None) != (y_val is None):
+            raise LinclassError(f"{'y_val' if y_val is None else 'X_val'} is missing; X_val and y_val go together: "
+                                "pass both or neither.")
+        if X_val is not None:
             X_val = check_features(X_val, "X_val", X.shape[1])
             if X_val.dtype != X.dtype:
                 raise LinclassError(f"X_val is {X_val.dtype} but X is {X.dtype}; use one dtype.")
