@@ -176,6 +176,15 @@ def test_a_run_folders_weights_only_file_loads_when_the_kind_is_known(tmp_path):
      "l2_strength must be"),
     (lambda p: np.savez(p, weights=np.zeros((3, 2)), kind=np.array("softmax"), classes=np.array([3, 1])),
      "classes must be sorted distinct integers"),
+    # parameters that are not one value were once skipped, so the model silently got the defaults
+    (lambda p: np.savez(p, weights=np.zeros((3, 2)), kind=np.array("softmax"), l2_strength=np.array(["x"])),
+     "l2_strength must be a single number or boolean"),
+    (lambda p: np.savez(p, weights=np.zeros((3, 2)), kind=np.array("softmax"), l2_strength=np.array([1.5])),
+     "l2_strength must be a single number or boolean"),
+    (lambda p: np.savez(p, weights=np.zeros((3, 1)), kind=np.array("logistic"), penalize_bias=np.array([1.5])),
+     "penalize_bias must be a single number or boolean"),
+    (lambda p: p.mkdir(), "is not a file; give a file written by save()"),
+    (lambda p: None, "does not exist; give a file written by save()"),
 ])
 def test_a_bad_model_file_is_refused_in_one_line(tmp_path, write, message):
     path = tmp_path / "model.npz"

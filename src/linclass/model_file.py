@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -34,6 +35,9 @@ def write_model_file(path, model_file: ModelFile) -> None:
 
 def read_model_file(path, param_names: list[str] | None = None) -> ModelFile:
     """The ModelFile at path; any problem is one LinclassError line naming the file."""
+    if not Path(path).is_file():
+        raise LinclassError(f"{path} {'is not a file' if Path(path).exists() else 'does not exist'}; give a file "
+                            "written by save().")
     try:
         arrays = read_npz(path)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
@@ -46,7 +50,12 @@ def read_model_file(path, param_names: list[str] | None = None) -> ModelFile:
     classes = arrays.get("classes")
     if classes is not None and (classes.ndim != 1 or classes.dtype.kind not in "iu" or np.any(np.diff(classes) <= 0)):
         raise LinclassError(f"{path}: classes must be sorted distinct integers; got {classes!r}.")
-    params = {name: arrays[name].item() for name in (param_names or [])
-              if name in arrays and arrays[name].shape == () and arrays[name].dtype.kind in "fiub"}
+    params = {}
+    for name in (param_names or []):
+        if name in arrays:
+            if arrays[name].shape != () or arrays[name].dtype.kind not in "fiub":
+                raise LinclassError(f"{path}: {name} must be a single number or boolean; got {arrays[name]!r}. "
+                                    "Give a file written by save().")
+            params[name] = arrays[name].item()
     return ModelFile(arrays["weights"], None if kind is None else str(kind),
                      None if classes is None else classes.astype(np.int64), params)
