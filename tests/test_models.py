@@ -160,6 +160,7 @@ def test_a_run_folders_weights_only_file_loads_when_the_kind_is_known(tmp_path):
     np.savez(tmp_path / "weights.npz", weights=W)
     model = SoftmaxRegression.load(tmp_path / "weights.npz")
     assert model.weights_.tobytes() == W.tobytes() and model.n_outputs == 10
+    assert model.classes_.tolist() == list(range(10))  # a run's file has no classes: 0 .. K-1, as it was trained
     np.testing.assert_array_equal(model.predict(np.eye(785)[:3]), W[:3].argmax(axis=1))
     with pytest.raises(LinclassError, match="only weights, no model kind; load it with LogisticRegression.load"):
         LinearClassifier.load(tmp_path / "weights.npz")

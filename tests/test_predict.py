@@ -95,6 +95,26 @@ def test_as_is_gives_exactly_model_predict(run, mnist, tmp_path, capsys):
     np.testing.assert_allclose([t["probability"] for t in top], np.sort(probs[5])[::-1], rtol=1e-15)
 
 
+def test_a_loaded_run_has_what_fit_sets(run, tmp_path, mnist_dir):
+    """load_run's model carries classes_, early_stop_, n_steps_ and best_step_ as fit sets them (they used to
+    be missing: model.classes_ raised AttributeError)."""
+    from sklearn.utils.validation import check_is_fitted
+
+    metrics = json.loads((run / "metrics.json").read_text())
+    _, model = load_run(run)
+    check_is_fitted(model)
+    assert model.classes_.tolist() == list(range(10)) and model.n_features_in_ == 785
+    assert (model.n_steps_, model.best_step_) == (metrics["steps"], metrics["best_step"])
+    stopping = tmp_path / "stopping"  # 2 vs 3 with the report's settings stops early
+    assert main(["train", "--model", "logistic", "--no-progress", "--data-dir", str(mnist_dir), "--out",
+                 str(stopping)]) == 0
+    stop = json.loads((stopping / "metrics.json").read_text())["early_stop"]
+    _, logistic = load_run(stopping)
+    assert logistic.classes_.tolist() == [0, 1]
+    assert (logistic.early_stop_.step, logistic.early_stop_.epoch) == (stop["step"], stop["epoch"])
+    assert logistic.early_stop_.stopped_by == "EarlyStopping"
+
+
 def _idx(path, images: np.ndarray, compress: bool) -> None:
     data = struct.pack(">4B3I", 0, 0, 8, 3, *images.shape) + images.tobytes()
     path.write_bytes(gzip.compress(data) if compress else data)

@@ -146,11 +146,10 @@ class LinearClassifier(Estimator):
             model = model_class(**{k: v for k, v in stored.params.items() if k in model_class._param_names()})
             model._check_params()
             model.set_weights(stored.weights)
-            if stored.classes is not None:
-                if len(stored.classes) != len(model.known_classes()):
-                    raise LinclassError(f"classes must be {len(model.known_classes())} labels, one per output; "
-                                        f"got {stored.classes.tolist()}.")
-                model.classes_ = stored.classes
+            if stored.classes is not None and len(stored.classes) != len(model.known_classes()):
+                raise LinclassError(f"classes must be {len(model.known_classes())} labels, one per output; "
+                                    f"got {stored.classes.tolist()}.")
+            model.classes_ = stored.classes if stored.classes is not None else model.known_classes()  # 0 .. K-1
         except LinclassError as exc:
             raise LinclassError(f"{path}: {exc}") from None
         return model

@@ -13,10 +13,13 @@ import os
 import shlex
 from pathlib import Path
 
+import numpy as np
+
 from .._npz import Spec, read_npz
 from .._io import atomic_dir, linclass_folder, read_json, read_status, save_npz, verify_files, write_json, write_status
 from ..data import CACHE_DIR_ENV, DATA_DIR_ENV, FASHION_DIR_ENV, default_cache_dir
 from ..errors import LinclassError
+from ..training import StopInfo
 from .checkpoint_file import (CHECKPOINT_FILE, N_FEATURES, read_checkpoint, read_legacy_checkpoint,
                               write_checkpoint)
 from .config import RunConfig
@@ -168,5 +171,14 @@ def load_run(folder: str | os.PathLike, *, reproduction: bool = False):
     spec = Spec(config.dtype, (N_FEATURES, model.n_outputs))
     weights = check_weights(read_npz(folder / "weights.npz", {"weights": spec})["weights"], folder / "weights.npz")
     model.set_weights(weights)
-    model.history_ = history
+    _set_fitted_attributes(model, history, metrics)
     return config, model, metrics
+
+
+def _set_fitted_attributes(model, history, metrics: dict) -> None:
+    """What fit would have set on a model trained by `linclass train`: its classes (the split's labels, 0/1 or
+    0-9), history, steps, early stop (linclass train stops only by EarlyStopping) and best step."""
+    model.classes_ = np.arange(max(2, model.n_outputs), dtype=np.int64)
+    model.history_, model.n_steps_, model.best_step_ = history, metrics["steps"], metrics["best_step"]
+    stop = metrics["early_stop"]
+    model.early_stop_ = None if stop is None else StopInfo(stop["step"], stop["epoch"], stop.get("stopped_by", "EarlyStopping"))
