@@ -137,7 +137,7 @@ def test_more_bad_api_values_are_linclass_errors():
              (lambda: ProgressBar(refresh_every=0), "refresh_every must be an integer >= 1"),
              (lambda: Trainer(batch_size=8).fit_many([], X, y), "fit_many needs a list of one or more models"),
              (lambda: Trainer(batch_size=8).fit("model", X, y), "models must be LogisticRegression or Softmax"),
-             (lambda: LogisticRegression().fit(X, y, X, trainer=Trainer(batch_size=8)), "y_val must have shape")]
+             (lambda: LogisticRegression().fit(X, y, X, trainer=Trainer(batch_size=8)), "y_val is missing; X_val and y_val go together")]
     for call, message in cases:
         with pytest.raises(LinclassError, match=message):
             call()

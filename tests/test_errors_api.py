@@ -243,3 +243,14 @@ def test_preprocess_rejects_bad_images(images, message):
 def test_one_hot_rejects_bad_labels(labels, message):
     with pytest.raises(LinclassError, match=message):
         one_hot(labels, 3)
+
+
+def test_fit_many_refuses_shared_models_and_callbacks(tiny):
+    """Both used to be accepted: one model object trained twice ended with the last learning rate's weights,
+    and one EarlyStopping shared by two models stopped the first at the wrong step."""
+    model, stopper = LogisticRegression(), EarlyStopping(patience=2)
+    with pytest.raises(LinclassError, match="fit_many got the same model object more than once"):
+        tiny.trainer().fit_many([model, model], tiny.X, tiny.y, tiny.X, tiny.y, learning_rates=[0.05, 0.5])
+    with pytest.raises(LinclassError, match="gives one EarlyStopping object to models 0 and 1; each model needs its own"):
+        tiny.trainer().fit_many([LogisticRegression(), LogisticRegression()], tiny.X, tiny.y, tiny.X, tiny.y,
+                                callbacks_per_model=[[stopper], [stopper]])

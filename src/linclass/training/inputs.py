@@ -17,6 +17,9 @@ def check_models(models) -> list:
     for model in models:
         if not callable(getattr(model, "prepare_fit", None)):
             raise LinclassError(f"models must be LogisticRegression or SoftmaxRegression objects; got {model!r}.")
+    if len({id(model) for model in models}) != len(models):
+        raise LinclassError("fit_many got the same model object more than once; pass one object per model "
+                            "(sklearn.base.clone(model) or a new one).")
     return models
 
 
@@ -29,7 +32,14 @@ def per_model_settings(trainer, models: list, callbacks_per_model, learning_rate
     for name, values in (("callbacks_per_model", callbacks_per_model), ("learning_rates", learning_rates)):
         if not isinstance(values, (list, tuple)) or len(values) != len(models):
             raise LinclassError(f"{name} must be a list with one entry per model ({len(models)}); got {values!r}.")
-    return ([check_callbacks(callbacks, "callbacks_per_model") for callbacks in callbacks_per_model],
+    callbacks_per_model = [check_callbacks(callbacks, "callbacks_per_model") for callbacks in callbacks_per_model]
+    owners = {}
+    for index, callbacks in enumerate(callbacks_per_model):
+        for callback in callbacks:
+            if owners.setdefault(id(callback), index) != index:
+                raise LinclassError(f"callbacks_per_model gives one {type(callback).__name__} object to models "
+                                    f"{owners[id(callback)]} and {index}; each model needs its own (copy.deepcopy it).")
+    return (callbacks_per_model,
             [check_positive_float(f"learning_rates[{i}]", rate) for i, rate in enumerate(learning_rates)])
 
 
