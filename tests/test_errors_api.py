@@ -225,6 +225,8 @@ def test_predict_before_fit_says_call_fit(tiny):
 
 
 @pytest.mark.parametrize("images, message", [
+    (np.full((2, 28, 28), 300), r"images must hold pixels in \[0, 255\]; got values from 300 to 300"),
+    (np.full((2, 28, 28), -1, dtype=np.int16), r"images must hold pixels in \[0, 255\]; got values from -1 to -1"),
     (np.zeros((3, 27, 28), dtype=np.uint8), "each image has 756 pixels"),
     (np.zeros(784, dtype=np.uint8), r"images must be a numeric, non-empty \(N, 28, 28\) array"),
     (np.full((2, 28, 28), "a"), "numeric"),
@@ -254,3 +256,19 @@ def test_fit_many_refuses_shared_models_and_callbacks(tiny):
     with pytest.raises(LinclassError, match="gives one EarlyStopping object to models 0 and 1; each model needs its own"):
         tiny.trainer().fit_many([LogisticRegression(), LogisticRegression()], tiny.X, tiny.y, tiny.X, tiny.y,
                                 callbacks_per_model=[[stopper], [stopper]])
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, "float16", np.complex128])
+def test_a_split_or_preprocess_in_another_dtype_is_refused(mnist, dtype):
+    """These once failed inside NumPy's divide (TypeError), or later in fit with advice about preprocess."""
+    for call in (lambda: ten_class_split(mnist, dtype=dtype), lambda: binary_split(mnist, dtype=dtype),
+                 lambda: preprocess(mnist.test_images[:2], dtype=dtype)):
+        with pytest.raises(LinclassError, match=f"dtype must be float32 or float64; got {np.dtype(dtype).name}"):
+            call()
+
+
+@pytest.mark.parametrize("data", [np.zeros(3), "mnist", None])
+def test_a_split_of_something_else_than_a_dataset_is_refused(data):
+    for split in (ten_class_split, binary_split):
+        with pytest.raises(LinclassError, match="data must be a dataset from linclass.load_dataset"):
+            split(data)

@@ -183,6 +183,17 @@ def check_classes(classes, class_names, name: str = "classes") -> tuple[int, int
     return pair
 
 
+def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """float32 or float64 (as a NumPy dtype): the working dtypes of features and weights."""
+    try:
+        found = np.dtype(dtype)
+    except TypeError:
+        found = None
+    if found not in (np.float32, np.float64):
+        raise LinclassError(f"{name} must be float32 or float64; got {found.name if found is not None else repr(dtype)}.")
+    return found
+
+
 def check_choice(name: str, value, choices) -> str:
     """One of choices (compared by equality; the message lists them in order)."""
     if isinstance(value, bool) or value not in tuple(choices):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_choice, check_classes, check_count
+from ._validation import check_choice, check_classes, check_count, check_float_dtype
 from .data import ImageDataset, dataset_source
 from .errors import LinclassError
 from .features import N_PIXELS, STORED, PixelFeatures, scale_pixels
@@ -34,7 +34,7 @@ def preprocess(images: np.ndarray, dtype=np.float64) -> np.ndarray:
     """(N, 28, 28) images (or one (28, 28) image) of pixels in [0, 255] -> (N, 785) features:
     each pixel p becomes p / 127.5 - 1, in [-1, 1], then a constant 1 (the bias input)."""
     images = _check_images(images)
-    return _preprocess_into(np.empty((len(images), N_PIXELS + 1), dtype=dtype), images)
+    return _preprocess_into(np.empty((len(images), N_PIXELS + 1), dtype=check_float_dtype(dtype)), images)
 
 
 def _check_images(images) -> np.ndarray:
@@ -45,6 +45,10 @@ def _check_images(images) -> np.ndarray:
     if images.dtype.kind not in "uif" or images.ndim < 2 or len(images) == 0:
         raise LinclassError(f"images must be a numeric, non-empty (N, 28, 28) array (or one (28, 28) image) of "
                             f"pixels in [0, 255]; got {images.dtype} of shape {images.shape}.")
+    if images.dtype.kind in "iu" and images.dtype != np.uint8:
+        low, high = int(images.min()), int(images.max())
+        if low < 0 or high > 255:
+            raise LinclassError(f"images must hold pixels in [0, 255]; got values from {low} to {high}.")
     if images.dtype.kind == "f":
         if not np.isfinite(images).all():
             raise LinclassError("images contain NaN or infinity; give pixels in [0, 255].")
@@ -117,6 +121,14 @@ def _stacked(train_images, val_images, dtype) -> tuple[PixelFeatures, PixelFeatu
     return X[:n_train], X[n_train:]
 
 
+def _check_split_inputs(data, dtype) -> np.dtype:
+    """A split's data must be a loaded dataset and its dtype float32 or float64; returns the dtype."""
+    if not isinstance(data, ImageDataset):
+        raise LinclassError(f"data must be a dataset from linclass.load_dataset(name) or load_mnist(); got "
+                            f"{type(data).__name__}.")
+    return check_float_dtype(dtype)
+
+
 def _parts(data: ImageDataset, protocol: str, n_train: int, n_val: int) -> tuple[list, str]:
     """[(images, labels) of training, validation, test or None] and the sentence describing them."""
     check_choice("protocol", protocol, PROTOCOLS)
@@ -141,6 +153,7 @@ def binary_split(data: ImageDataset, classes=None, *, n_train: int = 20000, n_va
 
     Each set of the protocol (see the module) keeps only the images of either class.
     """
+    dtype = _check_split_inputs(data, dtype)
     source = dataset_source(data.name)
     first, second = check_classes(source.default_classes if classes is None else classes, source.class_names)
     parts, where = _parts(data, protocol, n_train, n_val)
@@ -169,6 +182,7 @@ def binary_split(data: ImageDataset, classes=None, *, n_train: int = 20000, n_va
 def ten_class_split(data: ImageDataset, *, n_train: int = 20000, n_val: int = 10000,
                     dtype=np.float64, protocol: str = "assignment") -> Split:
     """The ten-class task on each set of the protocol (see the module)."""
+    dtype = _check_split_inputs(data, dtype)
     source = dataset_source(data.name)
     ((train_images, train_labels), (val_images, val_labels), test), where = _parts(data, protocol, n_train, n_val)
     X_train, X_val = _stacked(train_images, val_images, dtype)
