@@ -28,7 +28,8 @@
     return c;
   }
 
-  /* Paint 784 values: grey (0 black .. 255 white), or diverging around 0 (blue +, red -) scaled by limit. */
+  /* Paint 784 values: grey (0 black .. 255 white), or diverging around 0 (red +, blue -, as the report's
+     matplotlib figures) scaled by limit. */
   function paint(canvas, values, limit) {
     var ctx = canvas.getContext("2d"), image = ctx.createImageData(FRAME, FRAME), d = image.data;
     for (var i = 0; i < FRAME * FRAME; i++) {
@@ -37,7 +38,7 @@
       else if (limit === undefined) { r = g = b = Math.round(values[i]); }
       else {
         var v = Math.max(-1, Math.min(1, values[i] / limit)), m = Math.round(255 * (1 - Math.abs(v)));
-        if (v >= 0) { r = m; g = Math.round(255 - 152 * v); b = 255; } else { r = 255; g = Math.round(255 - 190 * -v); b = m; }
+        if (v >= 0) { r = 255; g = Math.round(255 - 190 * v); b = m; } else { r = m; g = Math.round(255 - 152 * -v); b = 255; }
       }
       d[4 * i] = r; d[4 * i + 1] = g; d[4 * i + 2] = b; d[4 * i + 3] = 255;
     }
@@ -119,8 +120,8 @@
 
     var evidencePanel = el("section", "lc-panel lc-evidence", grid);
     el("h3", null, evidencePanel, "Evidence w\u2096 \u2299 x of the two most probable classes");
-    el("p", "lc-note", evidencePanel, "Each pixel's weight times its value (the background is \u22121): blue " +
-       "pushes for the class, red against. The sum plus the bias is the class score (logit).");
+    el("p", "lc-note", evidencePanel, "Each pixel's weight times its value (the background is \u22121): red " +
+       "pushes for the class, blue against. The sum plus the bias is the class score (logit).");
     var maps = el("div", "lc-maps", evidencePanel), evidence = [];
     for (i = 0; i < 2; i++) {
       var fig = el("figure", "lc-map-figure", maps);
@@ -139,6 +140,8 @@
       paint(smallCanvas(tfig, "lc-map", "weights of class " + model.classes[i]), model.templates[i], limit);
       el("figcaption", null, tfig, model.classes[i]);
     }
+    el("div", "lc-legend", templatePanel).innerHTML = "<span>\u2212 negative weight</span><span class=lc-ramp></span>" +
+      "<span>positive +</span>";
 
     this.show = function (pixels, source) {
       self.input = pixels ? Array.from(pixels) : null;
