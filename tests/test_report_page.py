@@ -130,3 +130,15 @@ def test_task2e_batch_panel_shows_whole_epochs_it_names():
     assert "epochs 8-10 (steps 248-340)" in bottom.get_title() and "three complete epochs" in bottom.get_title()
     boundaries = sorted(line.get_xdata()[0] for line in bottom.get_lines() if len(line.get_xdata()) == 2)
     assert boundaries == [279, 310]
+
+
+def test_spike_text_when_not_shuffling_brings_no_larger_spike():
+    """Fashion-MNIST's pair: the largest dip is the shuffled run's, 15 times its jitter. The text used to say
+    "no spikes stand out", under a figure that marks that spike."""
+    from linclass.report.sections_logistic import _spike_text
+
+    accuracy = {"largest_no_shuffle": {"step": 90, "size": 0.0191}, "largest_shuffle": {"step": 108, "size": 0.0773},
+                "typical_shuffle": 0.0050, "no_shuffle_larger_than_shuffle_largest": {"steps": [], "sizes": []}}
+    text = _spike_text({"spikes": {"val_accuracy": accuracy}, "batch_loss_epoch_correlation": {}, "no_shuffle": {}})
+    assert "(0.0773 at step 108, 15 times that run's jitter of 0.0050)" in text
+    assert "not shuffling brings no larger spikes than shuffling" in text and "stand out" not in text

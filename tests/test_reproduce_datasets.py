@@ -28,6 +28,7 @@ def test_fashion_report_names_classes_and_compares_with_the_baseline(fashion_dir
     assert "Task 2: logistic regression, Shirt vs T-shirt/top" in report
     assert not re.search(r"\bdigits?\b|2s and 3s|MNIST test set", report.replace("Fashion-MNIST", "")), report
     assert "Comparison with the published baseline" in report and "84.0 %" in report
+    assert summary["against_original"] is None and "Against the original report" not in report  # no dead link
     test = summary["task3"]["test"]["test_accuracy"]
     assert f"reaches a test accuracy of {test:.4f}" in report
     assert "test accuracy (held out)" in report and f"{summary['task2']['no_shuffle']['test']['test_accuracy']:.4f}" in report

@@ -149,7 +149,7 @@ def shuffle_loss_figure(histories: dict[bool, History], title: str, *, steps_per
     fig, (top, bottom) = _figure(7.5, 9.0, nrows=2, height_ratios=(1, 1))
     _shuffle_curves(top, histories, "train_loss", spikes, ylim)
     _finish(top, "training loss on the whole training set, at each validation", STEP_LABEL,
-            LOSS_LABEL, ylim, "upper right")
+            LOSS_LABEL, ylim, "best")  # "best": the legend goes where no spike is
     last_epoch = min(len(history.series("train_loss_per_step")[0]) for history in histories.values()) // steps_per_epoch
     first_epoch = max(0, last_epoch - 3)
     start, stop = first_epoch * steps_per_epoch, last_epoch * steps_per_epoch

@@ -86,8 +86,9 @@ def protocol(summary: dict) -> list[tuple]:
                      f"reached a new minimum for {any_run['config']['patience']} validations in a row; the weights of "
                      "the lowest validation loss are then restored. Tables give metrics *at stop* (the last "
                      "validation) and of the *kept* weights (the lowest validation loss, also used for weight images "
-                     "and norms). `--rules original` runs the original code's rules instead (see *Against the "
-                     "original report*). Steps and epochs are counted from 0.")
+                     "and norms). `--rules original` runs the original code's rules instead"
+                     + (" (see *Against the original report*)" if summary.get("against_original") else "")
+                     + ". Steps and epochs are counted from 0.")
     items.append(f"**Reproducibility:** seed {env['seed']} (shuffling order, task 1's random weights), "
                  f"{env['dtype']} arithmetic, {env['blas_threads_per_experiment']} BLAS thread per experiment: the "
                  "summation order inside a matrix product depends on the number of threads, so pinning it makes "

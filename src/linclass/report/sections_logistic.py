@@ -182,8 +182,10 @@ def _spike_text(t: dict) -> str:
         return "The runs are too short to measure spikes (fewer than two epochs)."
     count = len(over["steps"])
     if count == 0:
+        largest, typical = accuracy["largest_shuffle"], accuracy["typical_shuffle"]
         return (f"Without shuffling no validation-accuracy dip is larger than the largest one with shuffling "
-                f"({num(accuracy['largest_shuffle']['size'])}): no spikes stand out in these runs.")
+                f"({num(largest['size'])} at step {largest['step']}, {largest['size'] / typical:.0f} times that run's "
+                f"jitter of {num(typical)}): in these runs, not shuffling brings no larger spikes than shuffling.")
     text = (f"Without shuffling, {plural(count, 'validation-accuracy dip')} {'is' if count == 1 else 'are'} larger "
             "than the largest dip with shuffling "
             f"({num(accuracy['largest_shuffle']['size'])}); the largest is "
