@@ -142,3 +142,18 @@ def test_spike_text_when_not_shuffling_brings_no_larger_spike():
     text = _spike_text({"spikes": {"val_accuracy": accuracy}, "batch_loss_epoch_correlation": {}, "no_shuffle": {}})
     assert "(0.0773 at step 108, 15 times that run's jitter of 0.0050)" in text
     assert "not shuffling brings no larger spikes than shuffling" in text and "stand out" not in text
+
+
+@pytest.mark.parametrize("at_stop, expected", [
+    (0.4496, "(less than 1 % higher): a plateau rather than a turn upward"),  # Fashion-MNIST's task 3
+    (0.4600, "(2.4 % higher): it had turned upward"),
+])
+def test_early_stop_text_says_overfitting_only_when_the_loss_turned_upward(at_stop, expected):
+    from linclass.report.sections_softmax import _overfitting_text
+
+    best = {"train_accuracy": 0.86, "val_accuracy": 0.84, "train_loss": 0.40, "val_loss": 0.4492}
+    run = {"config": {"patience": 10, "restore_best_weights": True, "max_epochs": 50}, "best": best,
+           "at_stop": {**best, "val_loss": at_stop}, "best_step": 7316, "early_stop": {"step": 7626, "epoch": 48}}
+    text = _overfitting_text(run)
+    assert expected in text and f"At the stop it was {at_stop:.4f} against 0.4492 at the kept step" in text
+    assert ("where overfitting begins" in text) == (at_stop > 0.45)

@@ -71,10 +71,18 @@ def _overfitting_text(run: dict) -> str:
                  "the point where fitting the training set better makes the validation set worse. The gap is the "
                  "usual generalisation gap of a model that has seen every training image many times.")
     else:
-        text += (f"Early stopping fired because the validation loss stopped improving for {run['config']['patience']} "
-                 f"validations after step {run['best_step']}: from there on, more training no longer helped the "
-                 "validation set, which is where overfitting begins; the weights of that step are kept.")
+        at_stop, rise = run["at_stop"]["val_loss"], run["at_stop"]["val_loss"] / best["val_loss"] - 1
+        text += (f"Early stopping fired because the validation loss had not reached a new minimum for "
+                 f"{run['config']['patience']} validations after step {run['best_step']}, whose weights are kept. "
+                 f"At the stop it was {num(at_stop)} against {num(best['val_loss'])} at the kept step ")
+        text += (f"({100 * rise:.1f} % higher): it had turned upward, so fitting the training images better had begun "
+                 "to cost the validation images, which is where overfitting begins." if rise >= PLATEAU_RISE else
+                 f"(less than {100 * PLATEAU_RISE:.0f} % higher): a plateau rather than a turn upward, so these "
+                 "numbers do not show overfitting beginning, only that more training stopped helping.")
     return text
+
+
+PLATEAU_RISE = 0.01  # a validation loss at the stop less than 1 % above the kept one is read as a plateau
 
 
 def task4(summary: dict) -> list[tuple]:
