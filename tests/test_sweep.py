@@ -225,3 +225,25 @@ def test_heat_map_title_says_what_was_trained(base, title):
     from linclass.sweeps.figure import _what_was_trained
 
     assert _what_was_trained(base) == title
+
+
+def _cell(rate, strength, accuracy, **extra):
+    return {"learning_rate": rate, "l2_strength": strength, "seeds": [0], "diverged": 0, "val_accuracy_mean": accuracy,
+            "val_accuracy_spread": 0.0, "val_loss_mean": 0.4, **extra}
+
+
+def test_heat_map_marks_a_run_that_made_no_progress():
+    """lr 0.1, λ 1 on Fashion-MNIST kept step 0's weights (28.85 %): it was drawn as an ordinary dark cell."""
+    from linclass.sweeps import results
+    from linclass.sweeps.figure import accuracy_heatmap
+
+    rows = [{"learning_rate": 0.1, "l2_strength": strength, "seed": 0, "diverged": None, "val_accuracy": accuracy,
+             "val_loss": 0.4, "test_accuracy": None, "test_loss": None, "steps": 311, "stop_step": 310,
+             "best_step": best, "name": f"r{strength}"} for strength, accuracy, best in ((0.0, 0.83, 7316), (1.0, 0.2885, 0))]
+    found = results.cells(rows, Grid((0.1,), (0.0, 1.0), (0,)))
+    assert [cell["no_progress"] for cell in found] == [0, 1]
+    figure = accuracy_heatmap(found, (0.1,), (0.0, 1.0), found[0], model="softmax", seeds=[0])
+    texts = [text.get_text() for text in figure.axes[0].texts]
+    assert texts == ["83.00%", "28.85%\nno progress"]
+    assert "no progress: the validation loss never fell below its first value" in figure.axes[0].get_title()
+    assert figure.axes[1].get_ylabel() == "validation accuracy (%)"  # one seed: no "mean"

@@ -1,6 +1,6 @@
 """The sweep's heat map: validation accuracy over learning rate x λ, the mean over seeds and its spread
 written in each cell, the best cell framed; a cell with a diverged seed is hatched grey and says
-"diverged". Never trains; saved as PNG and SVG by report.figures."""
+"diverged", one whose validation loss never fell below its first value says "no progress". Never trains; saved as PNG and SVG by report.figures."""
 
 from __future__ import annotations
 
@@ -53,6 +53,9 @@ def accuracy_heatmap(found: list[dict], learning_rates, l2_strengths, best: dict
             text = f"{values[row, col]:.2f}%"
             if several:
                 text += f"\n±{spreads[row, col] / 2:.2f}"
+            stuck = grid[row][col].get("no_progress", 0)
+            if stuck:
+                text += f"\nno progress ({stuck} of {len(grid[row][col]['seeds'])})" if several else "\nno progress"
             ax.text(col, row, text, ha="center", va="center", color="black" if light else "white", fontsize=9.5,
                     linespacing=1.3)
     best_row = list(learning_rates).index(best["learning_rate"])
@@ -67,11 +70,13 @@ def accuracy_heatmap(found: list[dict], learning_rates, l2_strengths, best: dict
     clip_text = f"\ncolours span the top {COLOR_RANGE:g} points; cells below {low:.1f}% are darkest" if clipped else ""
     diverged_text = ("\nhatched grey: training diverged (no accuracy)"
                      if any(cell["diverged"] for row in grid for cell in row) else "")
+    if any(cell.get("no_progress") for row in grid for cell in row):
+        diverged_text += "\nno progress: the validation loss never fell below its first value (weights of step 0)"
     one_seed = "" if several else f", seed {seeds[0]}"
     ax.set_title(f"{model}\n{what} accuracy of the kept weights (%){one_seed}; best cell framed in red{seed_text}"
                  f"{clip_text}{diverged_text}", fontsize=10)
     colorbar = fig.colorbar(image, ax=ax, shrink=0.9, extend="min" if clipped else "neither")
-    colorbar.set_label(f"mean {what} accuracy (%)")
+    colorbar.set_label(f"{'mean ' if several else ''}{what} accuracy (%)")
     return fig
 
 

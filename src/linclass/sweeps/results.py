@@ -64,6 +64,8 @@ def cells(rows: list[dict], grid: Grid) -> list[dict]:
                 "test_loss_mean": _mean([r["test_loss"] for r in runs]),
                 "steps_mean": _mean([r["steps"] for r in runs]),
                 "stopped_early": sum(r["stop_step"] is not None for r in runs),
+                # seeds whose validation loss never fell below its first value: the kept weights are step 0's
+                "no_progress": sum(r["diverged"] is None and r["best_step"] == 0 for r in runs),
                 "runs": [r["name"] for r in runs]})
     return found
 
