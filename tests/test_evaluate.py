@@ -93,8 +93,9 @@ def test_train_split_and_out(runs, mnist_dir, tmp_path):
     assert main(["evaluate", str(runs / "softmax"), "--split", "train", "--out", str(out),
                  "--data-dir", str(mnist_dir)]) == 0
     result = json.loads((out / "evaluation.json").read_text())
-    assert result["split"] == "train" and result["n_images"] == 20000
+    assert result["split"] == "train" and result["n_images"] == 20000 and result["dataset"] == "MNIST"
     assert (out / "mistakes.svg").read_text().startswith("<?xml")
+    assert "20000 MNIST images of the training set" in (out / "mistakes.svg").read_text()  # titles name the dataset
     # An earlier evaluation is replaced; a folder with anything else is refused.
     assert main(["evaluate", str(runs / "softmax"), "--split", "train", "--out", str(out),
                  "--data-dir", str(mnist_dir)]) == 0

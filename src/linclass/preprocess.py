@@ -109,6 +109,7 @@ class Split:
     y_test: np.ndarray | None = None
     class_names: tuple[str, ...] = ()
     protocol: str = "assignment"
+    dataset: str = "MNIST"  # the dataset's title, for figures
 
 
 def _stacked(train_images, val_images, dtype) -> tuple[PixelFeatures, PixelFeatures]:
@@ -176,7 +177,7 @@ def binary_split(data: ImageDataset, classes=None, *, n_train: int = 20000, n_va
     return Split(X_train, y_train, X_val, y_val, 2,
                  f"{source.class_label(first)} (target 1) vs {source.class_label(second)} (target 0) of "
                  f"{source.title}: {where}", X_test, y_test,
-                 (source.class_names[second], source.class_names[first]), protocol)
+                 (source.class_names[second], source.class_names[first]), protocol, source.title)
 
 
 def ten_class_split(data: ImageDataset, *, n_train: int = 20000, n_val: int = 10000,
@@ -190,4 +191,4 @@ def ten_class_split(data: ImageDataset, *, n_train: int = 20000, n_val: int = 10
                       else (_stacked(test[0], test[0][:0], dtype)[0], test[1].astype(np.int64)))
     return Split(X_train, train_labels.astype(np.int64), X_val, val_labels.astype(np.int64), 10,
                  f"ten {'digits' if source.is_digits else 'classes'} of {source.title}: {where}",
-                 X_test, y_test, source.class_names, protocol)
+                 X_test, y_test, source.class_names, protocol, source.title)

@@ -19,12 +19,14 @@ N_MISTAKES = 25
 
 @dataclass(frozen=True)
 class EvaluationSet:
-    """The features X (N, 785) and int labels y (N,) of one set, and a sentence saying what it is."""
+    """The features X (N, 785) and int labels y (N,) of one set, a sentence saying what it is, and the
+    title of its dataset ("Fashion-MNIST"; empty when unknown)."""
 
     name: str
     X: np.ndarray
     y: np.ndarray
     description: str
+    dataset: str = ""
 
 
 NO_TEST_IMAGES = ("--split test: this run validated on its dataset's test images (the assignment's protocol), so "
@@ -50,7 +52,7 @@ def evaluation_set(split, name: str) -> EvaluationSet:
     X_test, y_test = getattr(split, "X_test", None), getattr(split, "y_test", None)
     check_split(name, has_test=X_test is not None and y_test is not None and len(y_test) > 0)
     X, y = {"train": (split.X_train, split.y_train), "val": (split.X_val, split.y_val), "test": (X_test, y_test)}[name]
-    return EvaluationSet(name, X, y, f"{SET_NAMES[name]} ({split.description})")
+    return EvaluationSet(name, X, y, f"{SET_NAMES[name]} ({split.description})", getattr(split, "dataset", ""))
 
 
 def pixels_of(X: np.ndarray) -> np.ndarray:
@@ -74,6 +76,7 @@ def evaluate(model, data: EvaluationSet, class_names: list[str]) -> dict:
     return {
         "split": data.name,
         "description": data.description,
+        "dataset": data.dataset,
         "n_images": int(len(data.y)),
         "classes": list(class_names),
         "loss": float(model.cross_entropy(logits, data.y)),

@@ -66,7 +66,7 @@ def mistakes_figure(images: np.ndarray, mistakes: list[dict], title: str):
     for ax in axes:
         ax.set_axis_off()
     for ax, image, mistake in zip(axes, images, mistakes):
-        ax.imshow(image, cmap="gray_r", vmin=0, vmax=255)
+        ax.imshow(image, cmap="gray", vmin=0, vmax=255)  # as stored: light on black
         ax.set_title(f"true {mistake['true']}{between}pred {mistake['predicted']}\n"
                      f"p = {mistake['probability']:.3f}", fontsize=8)
     if not mistakes:

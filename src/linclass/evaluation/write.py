@@ -36,7 +36,8 @@ def _earlier_evaluation(folder: Path) -> str | None:
 
 
 def _write_files(folder: Path, result: dict, X) -> list[str]:
-    label = f"{result['n_images']} images of the {SET_NAMES[result['split']]}"
+    images = f"{result['dataset']} images" if result.get("dataset") else "images"
+    label = f"{result['n_images']} {images} of the {SET_NAMES[result['split']]}"
     written = save_figure(confusion_figure(result["confusion_matrix"], result["classes"],
                                            f"Confusion matrix: {label}\naccuracy {result['accuracy']:.4f}"),
                           folder, "confusion_matrix")
