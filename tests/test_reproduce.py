@@ -130,6 +130,10 @@ def test_report_md_references_every_figure(reduced_out):
     for heading in ("Task 1", "Task 2b", "Task 2c", "Task 2d", "Task 2e", "Task 3b", "Task 3c",
                     "Task 4b", "Task 4c", "Task 4d", "Task 4e"):
         assert f"# {heading}" in text
+    t1 = json.loads((reduced_out / "summary.json").read_text())["task1"]
+    assert (f"on the {t1['logistic']['n_images_checked']} 2s and 3s (task 2's pair) among the first "
+            f"{t1['n_pair_candidate_images']} training images, and the first {t1['softmax']['n_images_checked']} "
+            "training images for the ten-class task") in text
 
 
 def test_report_html_is_self_contained(reduced_out):

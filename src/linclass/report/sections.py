@@ -123,12 +123,13 @@ def _data_item(summary: dict, run: dict, logistic: dict | None) -> str:
                    "the validation numbers slightly optimistic.")
 
 
-def _checked_images(t: dict) -> str:
+def _checked_images(summary: dict, t: dict) -> str:
     """Which images task 1 used: its summary records how many of each model's, since issue 13."""
     if "n_images_checked" not in t["logistic"]:
         return f"the first {t['n_images']} training images of each task"
-    return (f"the first {t['logistic']['n_images_checked']} training images of task 2's pair among the first "
-            f"{t['n_pair_candidate_images']} training images, and the first {t['softmax']['n_images_checked']} of the ten-class task")
+    return (f"the {t['logistic']['n_images_checked']} {pair_plural(summary)} (task 2's pair) among the first "
+            f"{t['n_pair_candidate_images']} training images, and the first {t['softmax']['n_images_checked']} "
+            "training images for the ten-class task")
 
 
 def task1(summary: dict) -> list[tuple]:
@@ -149,7 +150,7 @@ def task1(summary: dict) -> list[tuple]:
     return [("h2", "Task 1: the gradients, checked numerically"),
             ("p", f"Tasks 1 and 4a derive the gradients of both losses, with and without the L2 term 2λw. They are "
                   f"compared here with central differences (J(w + ε) - J(w - ε)) / 2ε for every weight, with "
-                  f"ε = {t['epsilon']:g}, on {_checked_images(t)} ({t['dtype']}), "
+                  f"ε = {t['epsilon']:g}, on {_checked_images(summary, t)} ({t['dtype']}), "
                   f"at weights drawn from N(0, {t['weight_scale']:g}²) with the seed; the L2 check uses "
                   f"λ = {t['l2_strength']:g}."),
             ("table", ["model", "weights checked", "max abs difference, λ = 0",
