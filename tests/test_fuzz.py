@@ -259,7 +259,7 @@ def test_losses_are_finite_for_large_weights_on_real_images(real_features, setti
     for model, y in ((SoftmaxRegression(n_classes=10, l2_strength=l2), y10), (LogisticRegression(l2_strength=l2), y2)):
         W = _weights(settings, model.n_outputs)
         model.set_weights(W)
-        logits = model.decision_function(X)
+        logits = model.decision_function(X).reshape(len(X), model.n_outputs)  # the logistic model's is (N,)
         assert np.isfinite(model.cross_entropy(logits, y)) and model.cross_entropy(logits, y) >= 0
         targets = model.encode_targets(y, X.dtype)
         loss, residual = model.loss_and_residual(logits.copy(), targets)

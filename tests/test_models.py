@@ -200,3 +200,15 @@ def test_softmax_file_loaded_as_logistic_is_refused(tmp_path):
     SoftmaxRegression(n_classes=2).fit(X, y, trainer=small_trainer()).save(tmp_path / "m.npz")
     with pytest.raises(LinclassError, match=r"kind must be one of \[.logistic.\]; got .softmax.\. Load it with its class"):
         LogisticRegression.load(tmp_path / "m.npz")
+
+
+def test_logistic_decision_function_has_scikit_learns_binary_shape():
+    """(N,), as scikit-learn's binary classifiers give it (it was (N, 1)): roc_auc_score takes it as it is."""
+    from sklearn.metrics import roc_auc_score
+
+    X, y = toy_problem()
+    model = LogisticRegression().fit(X, y, trainer=small_trainer())
+    scores = model.decision_function(X)
+    assert scores.shape == (len(X),)
+    np.testing.assert_array_equal(model.predict(X), model.classes_[(scores >= 0).astype(int)])
+    assert roc_auc_score(y, scores) == roc_auc_score(y, model.predict_proba(X))

@@ -95,7 +95,7 @@ class LinearClassifier(Estimator):
         self.weights_, self.n_features_in_ = W, W.shape[0]
 
     def decision_function(self, X) -> np.ndarray:
-        """(N, D) -> (N, n_outputs) logits X @ W."""
+        """(N, D) -> (N, K) logits X @ W (the logistic model: (N,))."""
         W = self._fitted_weights()
         return check_features(X, n_features=W.shape[0]) @ W
 
@@ -180,9 +180,13 @@ class LogisticRegression(LinearClassifier):
     def predict_from_logits(self, logits):
         return (losses.sigmoid(logits.reshape(-1)) >= 0.5).astype(np.int64)
 
+    def decision_function(self, X) -> np.ndarray:
+        """(N, D) -> (N,) logits x @ w, scikit-learn's shape for a two-class model (> 0: classes_[1])."""
+        return super().decision_function(X).reshape(-1)
+
     def predict_proba(self, X) -> np.ndarray:
         """(N, D) -> (N,) P(classes_[1])."""
-        return losses.sigmoid(self.decision_function(X).reshape(-1))
+        return losses.sigmoid(self.decision_function(X))
 
 
 class SoftmaxRegression(LinearClassifier):
