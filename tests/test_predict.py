@@ -155,6 +155,7 @@ def test_bad_files_are_refused_one_line_each_and_the_rest_predicted(run, mnist, 
         "shape.npy": (np.zeros((5, 5)), "shape (5, 5)"),
         "range.npy": (np.full((28, 28), 300.0), "0-255"),
         "scaled.npy": (mnist.test_images[:2] / 255.0, "already scaled"),
+        "nan.npy": (np.where(np.arange(784).reshape(28, 28) == 5, np.nan, 0.0), "holds NaN or infinity"),
         "missing.png": (None, "no such file"),
     }
     for name, (content, _) in cases.items():
@@ -173,6 +174,68 @@ def test_bad_files_are_refused_one_line_each_and_the_rest_predicted(run, mnist, 
     for line, (path, (_, reason)) in zip(errors, zip(paths, cases.values())):
         assert line.startswith(f"linclass: error: {path}: ") and reason in line
     assert captured.out.startswith(f"{good}: ")
+
+
+def test_pictures_are_read_as_a_viewer_shows_them(mnist, tmp_path):
+    """16-bit grey levels (they were clipped to 0 or 255), EXIF orientation (it was ignored), and a large
+    picture reduced before it is converted (a 10000 x 10000 PNG took 9.5 GB)."""
+    digit = np.asarray(_render(mnist.test_images[0]))  # (200, 200) uint8, dark ink on white
+    eight_bit = read_picture(_saved(Image.fromarray(digit), tmp_path / "8.png"))
+    sixteen = _saved(Image.fromarray(digit.astype(np.uint16) * 257), tmp_path / "16.png")
+    assert Image.open(sixteen).mode.startswith("I;16")
+    np.testing.assert_allclose(read_picture(sixteen), eight_bit, rtol=0, atol=1e-9)  # 8-bit: luminance rounding
+    upright = Image.fromarray(digit[:, :150])  # not square, so a turn shows in the shape
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the stored picture must be turned 90 degrees clockwise to be upright
+    turned = _saved(upright.transpose(Image.Transpose.ROTATE_90), tmp_path / "turned.png", exif=exif)
+    np.testing.assert_array_equal(read_picture(turned), read_picture(_saved(upright, tmp_path / "upright.png")))
+    wide = Image.fromarray(np.tile(digit, (1, 30)))  # 200 x 6000: reduced by 3, box averages
+    assert read_picture(_saved(wide, tmp_path / "wide.png")).shape == (67, 2000)
+
+
+def _saved(image: Image.Image, path, **options):
+    image.save(path, **options)
+    return path
+
+
+def test_too_large_or_malformed_files_are_one_line(run, tmp_path, capsys, monkeypatch):
+    from PIL import Image as PILImage
+
+    import linclass.prediction.inputs as inputs
+
+    Image.new("L", (300, 200), 255).save(tmp_path / "large.png")
+    (tmp_path / "header.npy").write_bytes(b"\x93NUMPY\x01\x00\x20\x00{'descr': '<f8', 'shape': (3,\n      ")
+    huge = tmp_path / "huge.npy"
+    with open(huge, "wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, {"descr": "|u1", "fortran_order": False,
+                                                     "shape": (10**10, 28, 28)})
+    (tmp_path / "loop.png").symlink_to(tmp_path / "loop.png")
+    monkeypatch.setattr(inputs, "MAX_PICTURE_PIXELS", 50_000)
+    assert main(["predict", str(run), *(str(tmp_path / n) for n in ("large.png", "header.npy", "huge.npy",
+                                                                      "loop.png"))]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    reasons = ["more than 0 megapixels", "a damaged .npy header", "a declared size of 7840000000000 bytes",
+               "cannot read it: Too many levels of symbolic links"]
+    assert len(errors) == 4 and all(reason in line for line, reason in zip(errors, reasons)), errors
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 10_000)  # Pillow's own refusal: DecompressionBombError
+    assert main(["predict", str(run), str(tmp_path / "large.png")]) == 2
+    assert "megapixels, more than predict reads" in capsys.readouterr().err
+
+
+def test_a_file_is_predicted_a_slice_at_a_time_with_the_same_results(run, mnist, tmp_path, capsys, monkeypatch):
+    import linclass.cli.predict as predict_command
+
+    images = mnist.test_images[:3000].copy()
+    np.save(tmp_path / "stack.npy", images)
+    assert main(["predict", str(run), "--json", "--as-is", str(tmp_path / "stack.npy")]) == 0
+    whole = capsys.readouterr().out
+    monkeypatch.setattr(predict_command, "IMAGES_AT_ONCE", 1024)  # 3 slices of 1,000 images
+    assert main(["predict", str(run), "--json", "--as-is", str(tmp_path / "stack.npy")]) == 0
+    assert capsys.readouterr().out == whole  # the same probabilities to the last bit
+    images[2500] = 0  # in the third slice: the message numbers it in the whole file
+    np.save(tmp_path / "stack.npy", images)
+    assert main(["predict", str(run), "--as-is", str(tmp_path / "stack.npy")]) == 2
+    assert "blank image: image 2500 is all 0" in capsys.readouterr().err
 
 
 def test_as_is_refusals(run, mnist, tmp_path, capsys):

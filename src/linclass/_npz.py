@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -45,21 +46,36 @@ def _header(handle) -> tuple[tuple, bool, np.dtype]:
     raise ValueError(f"unsupported .npy version {version}")
 
 
-def _read_entry(archive: zipfile.ZipFile, name: str, spec: Spec | None, max_bytes: int) -> np.ndarray:
-    with archive.open(name + ".npy") as handle:
+def _read_checked(handle, spec: Spec | None, max_bytes: int) -> np.ndarray:
+    """The array of one .npy stream, its header checked before its data is read; ValueError says what is wrong."""
+    try:
         shape, fortran, dtype = _header(handle)
-        if dtype.hasobject:
-            raise ValueError("Python objects, which are never unpickled")
-        if spec is not None and (problem := spec.problem(dtype, shape)) is not None:
-            raise ValueError(problem)
-        size = math.prod(shape) * dtype.itemsize  # Python ints: a huge shape cannot overflow
-        if size > max_bytes:
-            raise ValueError(f"a declared size of {size} bytes (shape {shape}), more than the {max_bytes} allowed")
-        data = handle.read(size)
-        if len(data) != size or handle.read(1):  # reading to the end also checks the zip's CRC-32
-            raise ValueError(f"{len(data)} bytes of data where its header declares {size}")
+    except (SyntaxError, tokenize.TokenError, TypeError) as exc:  # a header numpy cannot parse
+        raise ValueError(f"a damaged .npy header ({exc})") from None
+    if dtype.hasobject:
+        raise ValueError("Python objects, which are never unpickled")
+    if spec is not None and (problem := spec.problem(dtype, shape)) is not None:
+        raise ValueError(problem)
+    size = math.prod(shape) * dtype.itemsize  # Python ints: a huge shape cannot overflow
+    if size > max_bytes:
+        raise ValueError(f"a declared size of {size} bytes (shape {shape}), more than the {max_bytes} allowed")
+    data = handle.read(size)
+    if len(data) != size or handle.read(1):  # reading to the end also checks a zip entry's CRC-32
+        raise ValueError(f"{len(data)} bytes of data where its header declares {size}")
     array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
     return array.copy()  # writable, and owning its memory
+
+
+def _read_entry(archive: zipfile.ZipFile, name: str, spec: Spec | None, max_bytes: int) -> np.ndarray:
+    with archive.open(name + ".npy") as handle:
+        return _read_checked(handle, spec, max_bytes)
+
+
+def read_npy(path: str | os.PathLike, max_bytes: int = MAX_ENTRY_BYTES) -> np.ndarray:
+    """A .npy file read as untrusted input (its header checked before its data is allocated, never
+    unpickled); ValueError or OSError says what is wrong."""
+    with open(path, "rb") as handle:
+        return _read_checked(handle, None, max_bytes)
 
 
 def read_npz(path: str | os.PathLike, specs: dict[str, Spec | None] | None = None, *,

@@ -7,10 +7,12 @@ import json
 import sys
 import textwrap
 
+import numpy as np
+
 from ..data import dataset_source
 from ..errors import LinclassError
-from ..prediction import (GARMENT_STEPS, NORMALIZATION_STEPS, class_digits, load_images, load_run, predict_images,
-                          top_classes)
+from ..prediction import (GARMENT_STEPS, NORMALIZATION_STEPS, class_digits, load_run, predict_images, prepare_images,
+                          read_images, top_classes)
 from .args import _positive_int
 
 
@@ -51,14 +53,13 @@ def cmd_predict(args) -> int:
     failed = False
     for path in args.files:
         try:
-            images = load_images(path, as_is=args.as_is, dataset=config.dataset)
+            tops = _predicted(model, path, args, config.dataset, digits)
         except LinclassError as exc:
             failed = True
             print(f"linclass: error: {path}: {exc}", file=sys.stderr)
             if args.json:
                 print(json.dumps({"file": path, "error": str(exc)}), flush=True)
             continue
-        tops = top_classes(predict_images(model, images), digits, args.top)
         if args.json:
             print(json.dumps({"file": path, "predictions": [
                 {"class": top[0][0], "top": [{"class": c, "probability": p} for c, p in top]} for top in tops]}),
@@ -68,3 +69,18 @@ def cmd_predict(args) -> int:
             name = path if len(tops) == 1 else f"{path}[{index}]"
             print(f"{name}: {top[0][0]}  (" + ", ".join(f"{c}: {p:.4f}" for c, p in top) + ")", flush=True)
     return 2 if failed else 0
+
+
+IMAGES_AT_ONCE = 4096  # a file's images are normalised and predicted this many at a time: memory stays small
+
+
+def _predicted(model, path: str, args, dataset: str, names: list) -> list:
+    """The top classes of every image of one file, in equal slices of at most IMAGES_AT_ONCE images: none
+    thin (over IMAGES_AT_ONCE images, each has more than half of it), so every product takes the path of
+    one product over the whole file and every probability has the bits it would have in one piece."""
+    images, tops = read_images(path), []
+    bounds = np.linspace(0, len(images), -(-len(images) // IMAGES_AT_ONCE) + 1).astype(int)
+    for first, stop in zip(bounds[:-1], bounds[1:]):
+        prepared = prepare_images(images[first:stop], args.as_is, dataset, int(first), len(images))
+        tops += top_classes(predict_images(model, prepared), names, args.top)
+    return tops
