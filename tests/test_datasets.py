@@ -104,9 +104,21 @@ def test_a_damaged_uncompressed_file_is_refused_without_naming_another_dataset(f
     assert "replace it with the original" in message and "MNIST" not in message and "\n" not in message
 
 
-def test_a_folder_of_mnist_files_is_not_fashion_mnist(mnist_dir, tmp_path):
-    with pytest.raises(LinclassError, match="SHA-256 mismatch of the decompressed payload"):
+def test_a_folder_of_the_other_dataset_is_named(mnist_dir, fashion_dir, tmp_path):
+    """Each dataset's files given for the other: said so, with the option that loads them (it was 'SHA-256
+    mismatch ... the file is damaged', with advice to delete it)."""
+    with pytest.raises(LinclassError, match=r"train-images-idx3-ubyte.gz is MNIST's train-images-idx3-ubyte, not "
+                                            r"Fashion-MNIST's: this folder holds MNIST; use --dataset mnist"):
         load_dataset("fashion-mnist", mnist_dir, cache=False)
+    with pytest.raises(LinclassError, match=r"is Fashion-MNIST's train-images-idx3-ubyte, not MNIST's: .* use "
+                                            r"--dataset fashion-mnist for it, or give MNIST's folder"):
+        load_dataset("mnist", fashion_dir, cache=False)
+    swapped = tmp_path / "swapped"
+    shutil.copytree(mnist_dir, swapped)
+    shutil.copy(mnist_dir / "t10k-labels-idx1-ubyte.gz", swapped / "train-labels-idx1-ubyte.gz")
+    with pytest.raises(LinclassError, match="holds t10k-labels-idx1-ubyte, not train-labels-idx1-ubyte: the files "
+                                            "were renamed or swapped"):
+        load_dataset("mnist", swapped, cache=False)
 
 
 def test_the_environment_variable_points_at_fashion_mnist(fashion_dir, tmp_path, monkeypatch):

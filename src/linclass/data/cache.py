@@ -22,7 +22,7 @@ import numpy as np
 from .._io import read_json, save_npy, write_json
 from ..errors import LinclassError
 from .idx import decompress, file_digest, parse_idx, read_bytes
-from .sources import DataFile
+from .sources import DataFile, known_file
 
 
 def sha256_of(data: bytes) -> str:
@@ -30,12 +30,33 @@ def sha256_of(data: bytes) -> str:
 
 
 def _mismatch(path: Path, expected: str, found: str, what: str = "") -> LinclassError:
-    """The one message for a file whose bytes (or, with what, whose decompressed payload) are not the published ones."""
+    """The one message for a file whose bytes (or, with what, whose decompressed payload) are not the published
+    ones; when they are another known file's (the other dataset's, or a sibling's), it says which."""
+    wanted, instead = known_file(expected), known_file(found) or _known_payload(path)
+    if wanted is not None and instead is not None:
+        (source, spec), (other, other_spec) = wanted, instead
+        if other is not source:
+            return LinclassError(
+                f"{path} is {other.title}'s {other_spec.name}, not {source.title}'s: this folder holds "
+                f"{other.title}; use --dataset {other.name} for it, or give {source.title}'s folder (--data-dir or "
+                f"${source.env_var}).")
+        return LinclassError(f"{path} holds {other_spec.name}, not {spec.name}: the files were renamed or swapped; "
+                             "give each its original name.")
     of = f" of {what}" if what else ""
     return LinclassError(
         f"{path}: SHA-256 mismatch{of} (expected {expected}, found {found}); the file is damaged or not "
         "the original: replace it with the original, or delete it and run without --data-dir to download it "
         "into the cache.")
+
+
+def _known_payload(path: Path):
+    """known_file of a .gz's decompressed payload (a re-compressed copy of another dataset's file), or None;
+    only on the way to an error, so the cost of decompressing does not matter."""
+    if path.suffix != ".gz":
+        return None
+    with contextlib.suppress(OSError, ValueError, LinclassError, EOFError, zlib.error):
+        return known_file(sha256_of(decompress(read_bytes(path), path)))
+    return None
 
 
 def _published_sha256(path: Path, spec: DataFile) -> str:

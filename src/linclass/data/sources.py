@@ -143,3 +143,12 @@ class ImageDataset:
 
 
 Mnist = ImageDataset  # the name before Fashion-MNIST; Mnist(...) still builds an MNIST dataset
+
+
+def known_file(sha256: str) -> tuple[DatasetSource, DataFile] | None:
+    """The dataset and file whose published .gz or decompressed payload has this SHA-256, if any."""
+    for source in DATASETS.values():
+        for spec in source.files.values():
+            if sha256 in (spec.gz_sha256, spec.raw_sha256):
+                return source, spec
+    return None
