@@ -106,6 +106,16 @@ def test_unwritable_cache_only_costs_speed(tmp_path, monkeypatch, mnist_dir, mni
     np.testing.assert_array_equal(again.train_labels, mnist.train_labels)
 
 
+def test_a_folder_where_a_cache_file_goes_only_costs_speed(fresh_cache, mnist_dir, mnist):
+    """It used to fail every load with 'cannot write ...npy: Is a directory'."""
+    load_mnist(mnist_dir)
+    for path in cache_files(fresh_cache, "t10k-labels"):
+        path.unlink()
+        path.mkdir()
+    for _ in range(2):
+        np.testing.assert_array_equal(load_mnist(mnist_dir).test_labels, mnist.test_labels)
+
+
 _LOADER = """
 import sys, zlib
 from linclass.data import load_mnist

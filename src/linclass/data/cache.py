@@ -99,7 +99,7 @@ def _verified_payload(path: Path, data: bytes, spec: DataFile, verified_dir: Pat
     if found != spec.raw_sha256:
         raise _mismatch(path, spec.raw_sha256, found, what="the decompressed payload")
     if marker is not None:
-        with contextlib.suppress(OSError):  # an unwritable cache only costs speed
+        with contextlib.suppress(OSError, LinclassError):  # an unwritable cache only costs speed
             marker.parent.mkdir(parents=True, exist_ok=True)
             write_json(marker, {"file": spec.name, "payload_sha256": found})
     return payload
@@ -165,9 +165,11 @@ def load_file(path: Path, spec: DataFile, cache_dir: Path | None, decoded_subdir
     array = parse_idx(payload if payload is not None else decompress(data, path), source=str(path))
     check_shape(array, spec, path)
     if decoded_dir is not None:
-        with contextlib.suppress(OSError):  # an unwritable cache only costs speed
+        # An unwritable cache (a full disk, a folder where the file goes) only costs speed; _io reports OS
+        # errors as LinclassError. The file of the format before the CRC-32 is removed.
+        with contextlib.suppress(OSError, LinclassError):
             save_npy(decoded_dir / f"{prefix}-crc{zlib.crc32(array):08x}.npy", array)
-            (decoded_dir / f"{prefix}.npy").unlink(missing_ok=True)  # the format before the CRC-32
+            (decoded_dir / f"{prefix}.npy").unlink(missing_ok=True)
     return array
 
 
