@@ -45,6 +45,13 @@ def test_force_refuses_a_folder_linclass_did_not_write(mnist_dir, tmp_path, caps
     code, _, err = run_cli(train_args(mnist_dir, tmp_path / "done", "--force"), capsys)
     assert_one_line_error(code, err, "notes.txt")
     assert (tmp_path / "done" / "notes.txt").read_text() == "mine"
+    # Hidden files and folders are the user's too (a .hidden file and a .git folder were deleted silently).
+    (tmp_path / "done" / "notes.txt").unlink()
+    (tmp_path / "done" / ".hidden").write_text("mine")
+    (tmp_path / "done" / ".git").mkdir()
+    code, _, err = run_cli(train_args(mnist_dir, tmp_path / "done", "--force"), capsys)
+    assert_one_line_error(code, err, "did not write", ".git, .hidden")
+    assert (tmp_path / "done" / ".hidden").read_text() == "mine" and (tmp_path / "done" / ".git").is_dir()
 
 
 @pytest.mark.parametrize("where", ["cwd", "parent", "root", "data"])

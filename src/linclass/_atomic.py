@@ -145,5 +145,5 @@ def check_destination(path: Path, force: bool, protected=(), replaceable=empty_o
                             "folder linclass wrote; the old one stays in place until the new one is complete).")
     problem = replaceable(path)
     if problem is not None:
-        raise LinclassError(f"refusing to replace {path} with --force: it is {problem}; move it away or choose "
+        raise LinclassError(f"refusing to replace {path}: it is {problem}; move it away or choose "
                             "another --out.")

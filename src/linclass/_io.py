@@ -19,6 +19,7 @@ import numpy as np
 
 from ._atomic import atomic_dir, atomic_file, check_destination, empty_only, os_error
 from ._npz import read_npz
+from ._rename import is_stamped
 from ._version import __version__
 from .errors import LinclassError
 
@@ -195,7 +196,7 @@ def linclass_folder(path: Path) -> str | None:
     status = read_status(path)
     if status is None:
         return f"a folder that linclass did not write (no linclass status.json; it holds {_listing(names)})"
-    foreign = [name for name in names if name not in OWN_ENTRIES and not name.startswith(".")]
+    foreign = [name for name in names if name not in OWN_ENTRIES and not is_stamped(name)]  # a .hidden file too
     if foreign:
         return f"a linclass folder holding files linclass did not write ({_listing(foreign)})"
     return None

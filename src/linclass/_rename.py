@@ -61,6 +61,11 @@ def exchange(src: Path, dst: Path) -> Path:
     return aside
 
 
+def is_stamped(name: str) -> bool:
+    """Whether name is one of linclass's temporary names (`.NAME.<pid>-XXXX.tmp` or `.old`)."""
+    return _STAMPED.match(name) is not None
+
+
 def stamped_dir(path: Path, kind: str = "tmp") -> str:
     """A new empty folder `.NAME.<pid>-XXXX.<kind>` beside path."""
     import tempfile
