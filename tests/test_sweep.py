@@ -201,8 +201,10 @@ def test_interrupted_sweep_resumes_bit_identically(tmp_path, mnist_dir, jobs, si
     if process.returncode == 0:
         pytest.skip("the sweep finished before the signal arrived (machine much faster than expected)")
     assert process.returncode == 130, err
-    assert f"linclass sweep --resume --out {out}" in err and "Traceback" not in err
-    assert json.loads((out / "status.json").read_text())["state"] == "incomplete"
+    hint = f"linclass sweep --resume --out {out} --jobs {jobs} --data-dir {mnist_dir}"
+    assert hint in err and "Traceback" not in err
+    status = json.loads((out / "status.json").read_text())
+    assert status["state"] == "incomplete" and status["resume"] == hint
     assert not (out / "sweep.json").exists()
 
     assert main(["sweep", "--resume", "--jobs", jobs, "--no-progress", "--data-dir", str(mnist_dir),
