@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -95,3 +96,20 @@ def test_console_script_error_has_no_traceback(tmp_path):
     command[3:3] = ["--debug"]  # a top-level option, before the command
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "Traceback" in result.stderr and "LinclassError" in result.stderr
+
+
+def test_a_ctrl_c_after_the_run_was_written_says_so(mnist_dir, tmp_path, capsys, monkeypatch):
+    """A Ctrl-C between publishing the folder and the last line used to print 'nothing was written' over a
+    complete run."""
+    import linclass.cli.train as train_command
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_command, "_print_run", interrupted)
+    code, _, err = run_cli(train_args(mnist_dir, tmp_path / "run"), capsys)
+    assert code == 130 and err.strip() == f"linclass: interrupted; {tmp_path / 'run'}/ had been written (complete)"
+    assert json.loads((tmp_path / "run" / "status.json").read_text())["state"] == "complete"
+    monkeypatch.setattr(train_command, "_train_into", interrupted)  # before anything is written
+    code, _, err = run_cli(train_args(mnist_dir, tmp_path / "other"), capsys)
+    assert code == 130 and err.strip() == "linclass: interrupted; nothing was written"

@@ -101,14 +101,19 @@ def atomic_dir(path: str | os.PathLike, force: bool = False, *, protected=(), re
         raise
 
 
+PUBLISHED: list[Path] = []  # the folders this process has put in place, latest last (see cli.main)
+
+
 def _publish(tmp: Path, path: Path, force: bool, replaceable) -> None:
     """tmp becomes path: as new, or (force) swapped with a folder it may replace; else kept aside."""
     try:
         if not os.path.lexists(path):
             rename_new(tmp, path)
+            PUBLISHED.append(path)
             return
         if force and replaceable(path) is None:
             shutil.rmtree(exchange(tmp, path), ignore_errors=True)
+            PUBLISHED.append(path)
             return
     except FileExistsError:
         pass

@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 import sys
 
+from .._atomic import PUBLISHED
+from .._io import read_status
 from ..errors import LinclassError
 from .parser import build_parser
 
@@ -24,8 +26,19 @@ def _never_fail_printing() -> None:
                 pass
 
 
+def _what_was_written() -> str:
+    """After a Ctrl-C that ended the command: the folder it had already put in place (a run, a reproduction,
+    a sweep, complete or resumable), or that nothing was written."""
+    if not PUBLISHED:
+        return "nothing was written"
+    status = read_status(PUBLISHED[-1]) or {}
+    state = "complete" if status.get("state") == "complete" else "incomplete: resume it with --resume"
+    return f"{PUBLISHED[-1]}/ had been written ({state})"
+
+
 def main(argv: list[str] | None = None) -> int:
     _never_fail_printing()
+    PUBLISHED.clear()
     parser = build_parser()
     args = parser.parse_args(argv)
     previous_sigterm = signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C
@@ -49,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         if argv is None:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-        print("linclass: interrupted; nothing was written", file=sys.stderr)
+        print(f"linclass: interrupted; {_what_was_written()}", file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous_sigterm)
