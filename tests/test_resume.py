@@ -92,6 +92,8 @@ def test_interrupted_twice(tmp_path, mnist_dir, uninterrupted):
 def test_resume_refuses_complete_and_foreign_folders(tmp_path, mnist_dir, capsys):
     assert main(["train", "--resume", "--out", str(tmp_path), "--data-dir", str(mnist_dir)]) == 2
     assert "not an interrupted linclass run" in capsys.readouterr().err
+    assert main(["train", "--resume", "--out", str(tmp_path / "nothing"), "--data-dir", str(mnist_dir)]) == 2
+    assert "nothing does not exist; --resume continues the folder of an interrupted" in capsys.readouterr().err
     out = tmp_path / "done"
     assert main([*TRAIN[:4], "1", "--no-progress", "--data-dir", str(mnist_dir), "--out", str(out)]) == 0
     assert main(["train", "--resume", "--out", str(out), "--data-dir", str(mnist_dir)]) == 2

@@ -180,6 +180,13 @@ def test_resume_refuses_what_is_not_an_interrupted_sweep(small_sweep, mnist_dir,
     assert "not an interrupted sweep" in capsys.readouterr().err
     assert main(["evaluate", str(small_sweep)]) == 2
     assert "is a sweep, not a run" in capsys.readouterr().err
+    assert run_sweep(tmp_path / "nothing", mnist_dir, "--resume") == 2  # one line, no 'resuming' line first
+    assert capsys.readouterr().err.splitlines() == [
+        f"linclass: error: {tmp_path / 'nothing'} does not exist; --resume continues the folder of an interrupted sweep."]
+    assert main(["train", "--resume", "--out", str(small_sweep)]) == 2
+    assert "is a sweep, not a run; resume it with 'linclass sweep --resume --out" in capsys.readouterr().err
+    assert main(["reproduce", "--resume", "--out", str(small_sweep)]) == 2
+    assert "is a complete sweep, not an interrupted reproduction; give another --out" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -210,9 +210,18 @@ def read_incomplete_settings(folder: str | os.PathLike, kind: str) -> dict:
     """The settings the interrupted `kind` ("reproduction", "sweep") in folder was started with, for --resume;
     one clear line when folder holds no such thing or a finished one. The values are still the caller's to check."""
     status = read_status(folder)
-    if status is None or status["kind"] != kind:
+    if not Path(folder).is_dir():
+        raise LinclassError(f"{folder} {'is not a folder' if Path(folder).exists() else 'does not exist'}; --resume "
+                            f"continues the folder of an interrupted {kind}.")
+    if status is not None and status["kind"] != kind:
+        command = {"run": "train", "reproduction": "reproduce", "sweep": "sweep"}[status["kind"]]
+        raise LinclassError(f"{folder} is a {status['kind']}, not a {kind}; resume it with 'linclass {command} "
+                            f"--resume --out {folder}'." if status["state"] == "incomplete" else
+                            f"{folder} is a {status['state']} {status['kind']}, not an interrupted {kind}; give "
+                            "another --out.")
+    if status is None:
         raise LinclassError(f"{folder} is not an interrupted {kind} (no readable status.json of a {kind}); "
-                            "start one without --resume.")
+                            "give the folder of one, or another --out without --resume.")
     if status["state"] != "incomplete" or not isinstance(status.get("settings"), dict):
         raise LinclassError(f"{folder} is a complete {kind}; there is nothing to resume.")
     return status["settings"]

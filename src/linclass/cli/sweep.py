@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .._io import read_incomplete_settings
 from ..errors import LinclassError
 from ..runs import RunConfig
 from ..sweeps import Grid, resume_command, sweep
@@ -105,6 +106,7 @@ def _base_config(args) -> RunConfig:
 
 def cmd_sweep(args) -> int:
     if args.resume:
+        read_incomplete_settings(args.out, "sweep")  # nothing to resume: one line, before anything is printed
         print(f"resuming the sweep in {args.out} with its saved settings (options other than --jobs, --data-dir "
               "and --no-progress are ignored)", file=sys.stderr)
     elif args.patience is None and args.early_stopping_baseline is not None:

@@ -122,17 +122,23 @@ def _json(path: Path):
 def load_checkpoint(folder: str | os.PathLike) -> tuple[RunConfig, dict]:
     """(config, checkpoint dict for Trainer.fit(resume_from=...)) of an interrupted run folder."""
     folder = _folder(folder)
+    if not folder.is_dir():
+        raise LinclassError(f"{folder} {'is not a folder' if folder.exists() else 'does not exist'}; --resume "
+                            "continues the folder of an interrupted 'linclass train --out'.")
     status = read_status(folder)
+    if status is not None and status["kind"] in ("reproduction", "sweep"):
+        raise LinclassError(f"{folder} is a {status['kind']}, not a run; resume it with 'linclass "
+                            f"{'reproduce' if status['kind'] == 'reproduction' else 'sweep'} --resume --out "
+                            f"{shlex.quote(str(folder))}'.")
     state = status["state"] if status is not None and status["kind"] == "run" else None
     if state == "complete":
         raise LinclassError(f"{folder} is a complete run; there is nothing to resume.")
     if state == "diverged":
         raise LinclassError(f"{folder} is a run whose training diverged{_diverged_at(status)}; there is nothing to "
                             f"resume: {RETRAIN_ADVICE}.")
-    legacy = not (folder / CHECKPOINT_FILE).is_file()
-    missing = [name for name in (LEGACY_CHECKPOINT_FILES if legacy else CHECKPOINT_FILES)
-               if not (folder / name).is_file()]
-    if state != "incomplete" or missing:
+    missing = [name for name in CHECKPOINT_FILES if not (folder / name).is_file()]
+    legacy = bool(missing) and all((folder / name).is_file() for name in LEGACY_CHECKPOINT_FILES)  # three files
+    if state != "incomplete" or (missing and not legacy):
         raise LinclassError(f"{folder} is not an interrupted linclass run (missing {', '.join(missing) or 'status'}); "
                             "start a new run instead of --resume.")
     verify_files(folder, status)
