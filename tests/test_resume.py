@@ -53,7 +53,7 @@ def uninterrupted(tmp_path_factory, mnist_dir):
 
 
 @pytest.mark.parametrize("delay, signum", [(0.0, signal.SIGINT), (0.2, signal.SIGTERM), (0.5, signal.SIGINT)])
-def test_interrupt_then_resume_is_bit_identical(tmp_path, mnist_dir, uninterrupted, delay, signum):
+def test_interrupt_then_resume_is_bit_identical(tmp_path, mnist_dir, uninterrupted, delay, signum, capsys):
     out = tmp_path / "run"
     code, err = interrupt_after(start_training(out, mnist_dir), delay, signum)
     if code == 0:
@@ -66,7 +66,10 @@ def test_interrupt_then_resume_is_bit_identical(tmp_path, mnist_dir, uninterrupt
         assert {"weights", "order"} <= set(archive.files)
     assert main(["evaluate", str(out), "--data-dir", str(mnist_dir)]) == 2  # incomplete: refused
 
-    assert main(["train", "--resume", "--out", str(out), "--data-dir", str(mnist_dir), "--no-progress"]) == 0
+    # Options the saved settings override are named, and change nothing.
+    assert main(["train", "--resume", "--out", str(out), "--data-dir", str(mnist_dir), "--no-progress", "--lr",
+                 "0.5", "--epochs=2"]) == 0
+    assert "with its saved settings; ignored: --epochs, --lr" in capsys.readouterr().err
     weights, history, metrics = read_run(out)
     ref_weights, ref_history, ref_metrics = uninterrupted
     np.testing.assert_array_equal(weights, ref_weights)

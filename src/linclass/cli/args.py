@@ -59,6 +59,16 @@ def add_protocol_options(parser) -> None:
                         "under --protocol holdout)")
 
 
+# What a resumed command still takes from its command line; every other option keeps its saved value.
+KEPT_ON_RESUME = {"--resume", "--out", "--data-dir", "--no-progress", "--progress", "--jobs", "--debug"}
+
+
+def ignored_on_resume(args) -> str:
+    """' (ignored: --lr, --dataset)' naming the options given with --resume that the saved settings override."""
+    ignored = sorted(set(getattr(args, "given", ())) - KEPT_ON_RESUME)
+    return f"; ignored: {', '.join(ignored)}" if ignored else ""
+
+
 def check_protocol_options(args) -> None:
     """--train-size within its protocol's limit, named as the option (RunConfig checks it again, as train_size)."""
     check_train_size(args.train_size, args.protocol, name="--train-size")

@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     PUBLISHED.clear()
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.given = [str(token).split("=")[0] for token in (sys.argv[1:] if argv is None else argv)
+                  if str(token).startswith("--")]  # the options typed, for what --resume ignores
     previous_sigterm = signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C
     try:
         code = args.run(args)

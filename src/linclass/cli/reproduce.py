@@ -10,7 +10,8 @@ from ..report import parse_tasks, reproduce, resume_command
 from .._validation import check_classes
 from ..data import dataset_source
 from ..report.plan import DEFAULT_SEEDS, RULES
-from .args import _non_negative_int, _positive_int, add_data_options, add_protocol_options, check_protocol_options
+from .args import (_non_negative_int, _positive_int, add_data_options, add_protocol_options,
+                   check_protocol_options, ignored_on_resume)
 
 DEFAULT_REPRODUCE_DIR = "reproduce"
 
@@ -57,6 +58,9 @@ def add_reproduce_parser(commands) -> None:
 
 def cmd_reproduce(args) -> int:
     check_protocol_options(args)
+    if args.resume and ignored_on_resume(args):
+        print(f"resuming the reproduction in {args.out} with its saved settings{ignored_on_resume(args)}",
+              file=sys.stderr)
     classes = None if args.classes is None else check_classes(args.classes,
                                                               dataset_source(args.dataset).class_names, "--classes")
     summary = reproduce(args.out, tasks=parse_tasks(args.only), seed=args.seed, dtype=args.dtype, jobs=args.jobs,

@@ -10,7 +10,8 @@ from .._io import read_incomplete_settings
 from ..errors import LinclassError
 from ..runs import RunConfig
 from ..sweeps import Grid, resume_command, sweep
-from .args import _digit, _finite_float, _positive_int, add_data_options, add_protocol_options, check_protocol_options
+from .args import (_digit, _finite_float, _positive_int, add_data_options, add_protocol_options, check_protocol_options,
+                   ignored_on_resume)
 from .train import _classes
 
 DEFAULT_SWEEP_DIR = "sweeps/latest"
@@ -107,8 +108,7 @@ def _base_config(args) -> RunConfig:
 def cmd_sweep(args) -> int:
     if args.resume:
         read_incomplete_settings(args.out, "sweep")  # nothing to resume: one line, before anything is printed
-        print(f"resuming the sweep in {args.out} with its saved settings (options other than --jobs, --data-dir "
-              "and --no-progress are ignored)", file=sys.stderr)
+        print(f"resuming the sweep in {args.out} with its saved settings{ignored_on_resume(args)}", file=sys.stderr)
     elif args.patience is None and args.early_stopping_baseline is not None:
         raise LinclassError("--early-stopping-baseline needs early stopping; drop it or --no-early-stopping.")
     else:

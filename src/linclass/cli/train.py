@@ -15,7 +15,7 @@ from ..runs import (RunConfig, held_out_metrics, load_checkpoint, load_data, mak
 from ..runs.checkpoint_file import check_order
 from ..training import ProgressBar, stop_on_signals
 from .args import (_digit, _finite_float, _non_negative_int, _positive_int, add_data_options, add_protocol_options,
-                   check_protocol_options)
+                   check_protocol_options, ignored_on_resume)
 
 DEFAULT_RUN_DIR = "runs/latest"
 
@@ -107,8 +107,8 @@ def _classes(args) -> tuple[int, int] | None:
 
 def _resume_train(args) -> int:
     config, checkpoint = load_checkpoint(args.out)
-    print(f"resuming {args.out} at step {checkpoint['meta']['global_step']} with its saved settings "
-          "(other training options are ignored)", file=sys.stderr)
+    print(f"resuming {args.out} at step {checkpoint['meta']['global_step']} with its saved settings"
+          f"{ignored_on_resume(args)}", file=sys.stderr)
     return _train_into(args, config, resume_from=checkpoint, replace=True)
 
 
