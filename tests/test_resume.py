@@ -65,6 +65,8 @@ def test_interrupt_then_resume_is_bit_identical(tmp_path, mnist_dir, uninterrupt
     with np.load(out / "checkpoint.npz") as archive:  # one file: trainer state, weights, best weights
         assert {"weights", "order"} <= set(archive.files)
     assert main(["evaluate", str(out), "--data-dir", str(mnist_dir)]) == 2  # incomplete: refused
+    assert main(["train", "--out", str(out), "--data-dir", str(mnist_dir), "--no-progress"]) == 2  # not over it
+    assert "is an interrupted run; finish it with --resume (same --out)" in capsys.readouterr().err
 
     # Options the saved settings override are named, and change nothing.
     assert main(["train", "--resume", "--out", str(out), "--data-dir", str(mnist_dir), "--no-progress", "--lr",

@@ -38,6 +38,10 @@ def output_folder(out: str | os.PathLike, *, force: bool = False, data_dir=None,
     folder; --force replaces only a folder linclass wrote (or an empty one), swapped in one step."""
     protected = [data_dir, os.environ.get(DATA_DIR_ENV), os.environ.get(FASHION_DIR_ENV),
                  os.environ.get(CACHE_DIR_ENV) or default_cache_dir()]
+    status = None if force or not os.path.isdir(out) else read_status(out)
+    if status is not None and status["state"] == "incomplete":
+        raise LinclassError(f"{out} is an interrupted {status['kind']}; finish it with --resume (same --out), or "
+                            "pass --force to start it over, or choose another --out.")
     return atomic_dir(_folder(out), force, protected=protected, replaceable=linclass_folder,
                       keep_on_interrupt=keep_on_interrupt)
 
