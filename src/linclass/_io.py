@@ -24,7 +24,8 @@ from ._version import __version__
 from .errors import LinclassError
 
 __all__ = ["atomic_dir", "atomic_file", "check_destination", "empty_only", "os_error", "read_npz", "read_json", "write_json",
-           "save_npy", "save_npz", "file_sha256", "write_status", "read_status", "verify_files", "linclass_folder"]
+           "save_npy", "save_npz", "file_sha256", "write_status", "read_status", "verify_files", "linclass_folder",
+           "COMMAND_OF_KIND"]
 
 
 def write_json(path: str | os.PathLike, data) -> None:
@@ -151,6 +152,7 @@ def read_status(folder: str | os.PathLike) -> dict | None:
     return status
 
 
+COMMAND_OF_KIND = {"run": "train", "reproduction": "reproduce", "sweep": "sweep"}  # the command that writes each
 _WRITE_AGAIN = {"run": "train the run again", "reproduction": "run the reproduction again",
                 "sweep": "run the sweep again"}
 
@@ -214,8 +216,8 @@ def read_incomplete_settings(folder: str | os.PathLike, kind: str) -> dict:
         raise LinclassError(f"{folder} {'is not a folder' if Path(folder).exists() else 'does not exist'}; --resume "
                             f"continues the folder of an interrupted {kind}.")
     if status is not None and status["kind"] != kind:
-        command = {"run": "train", "reproduction": "reproduce", "sweep": "sweep"}[status["kind"]]
-        raise LinclassError(f"{folder} is a {status['kind']}, not a {kind}; resume it with 'linclass {command} "
+        raise LinclassError(f"{folder} is a {status['kind']}, not a {kind}; resume it with 'linclass "
+                            f"{COMMAND_OF_KIND[status['kind']]} "
                             f"--resume --out {folder}'." if status["state"] == "incomplete" else
                             f"{folder} is a {status['state']} {status['kind']}, not an interrupted {kind}; give "
                             "another --out.")

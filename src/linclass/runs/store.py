@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .._npz import Spec, read_npz
-from .._io import atomic_dir, linclass_folder, read_json, read_status, save_npz, verify_files, write_json, write_status
+from .._io import (COMMAND_OF_KIND, atomic_dir, linclass_folder, read_json, read_status, save_npz, verify_files,
+                   write_json, write_status)
 from ..data import CACHE_DIR_ENV, DATA_DIR_ENV, FASHION_DIR_ENV, default_cache_dir
 from ..errors import LinclassError
 from ..training import StopInfo
@@ -132,8 +133,7 @@ def load_checkpoint(folder: str | os.PathLike) -> tuple[RunConfig, dict]:
     status = read_status(folder)
     if status is not None and status["kind"] in ("reproduction", "sweep"):
         raise LinclassError(f"{folder} is a {status['kind']}, not a run; resume it with 'linclass "
-                            f"{'reproduce' if status['kind'] == 'reproduction' else 'sweep'} --resume --out "
-                            f"{shlex.quote(str(folder))}'.")
+                            f"{COMMAND_OF_KIND[status['kind']]} --resume --out {shlex.quote(str(folder))}'.")
     state = status["state"] if status is not None and status["kind"] == "run" else None
     if state == "complete":
         raise LinclassError(f"{folder} is a complete run; there is nothing to resume.")
