@@ -157,3 +157,28 @@ def test_early_stop_text_says_overfitting_only_when_the_loss_turned_upward(at_st
     text = _overfitting_text(run)
     assert expected in text and f"At the stop it was {at_stop:.4f} against 0.4492 at the kept step" in text
     assert ("where overfitting begins" in text) == (at_stop > 0.45)
+
+
+def test_task4_texts_call_a_gap_within_five_images_level():
+    """--train-size 5000: λ = 0.001 at 0.9037 against 0.9035 for λ = 0 was 'a higher validation accuracy ... a
+    small penalty removes more overfitting', under a heading saying regularisation lowers the accuracy."""
+    from linclass.report.sections_softmax import _accuracy_text, _why_heading, _why_text
+
+    def run(l2, accuracy):
+        metrics = {"val_accuracy": accuracy, "train_accuracy": 0.922, "val_loss": 0.35, "train_loss": 0.3}
+        return {"lambda": l2, "best": metrics, "config": {"restore_best_weights": True, "max_epochs": 50,
+                                                          "train_size": 5000}, "early_stop": None}
+
+    zero, runs = run(0.0, 0.9035), [run(0.001, 0.9037), run(0.01, 0.9024), run(0.1, 0.8844), run(1.0, 0.8198)]
+    assert "λ = 0.001, level with (within 0.0005 of) λ = 0. Among the four" in _accuracy_text(runs, zero)
+    assert _why_heading(runs, zero) == "Task 4d: why regularisation does not raise the accuracy here"
+    assert "λ = 0.001 is level with it (within 0.0005), the others lower by up to 0.0837" in _why_text(runs, zero)
+    runs[0]["best"]["val_accuracy"] = 0.9060  # clearly higher
+    assert _why_heading(runs, zero) == "Task 4d: when regularisation raises the accuracy"
+    assert _why_text(runs, zero).startswith("Not every λ lowers the accuracy here: λ = 0.001 reach")
+
+
+def test_curves_under_the_original_rules_do_not_call_the_best_step_kept():
+    figure = loss_figure(History(), "t", best_step=978, best_kept=False)
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert "lowest validation loss (step 978; the last step's weights are kept)" in labels

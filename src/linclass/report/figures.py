@@ -65,13 +65,16 @@ def windowed_mean(steps: np.ndarray, values: np.ndarray, window: int = 10):
     return steps[:n].reshape(-1, window)[:, window // 2], chunks.mean(axis=1), chunks.std(axis=1)
 
 
-def _mark_stop(ax, early_stop_step: int | None, best_step: int | None) -> None:
+def _mark_stop(ax, early_stop_step: int | None, best_step: int | None, best_kept: bool = True) -> None:
+    """The early stop and the lowest validation loss; best_kept: whether the run kept that step's weights
+    (linclass's rule) or those after its last step (the original code's)."""
     if early_stop_step is not None:
         ax.axvline(early_stop_step, color="0.3", linestyle=":", linewidth=1.2,
                    label=f"early stopping fired (step {early_stop_step})")
     if best_step is not None:
         ax.axvline(best_step, color="0.3", linestyle="--", linewidth=1.0,
-                   label=f"lowest validation loss, weights kept (step {best_step})")
+                   label=f"lowest validation loss, weights kept (step {best_step})" if best_kept else
+                   f"lowest validation loss (step {best_step}; the last step's weights are kept)")
 
 
 def _finish(ax, title: str, xlabel: str, ylabel: str, ylim=None, legend_loc: str = "best") -> None:
@@ -87,7 +90,7 @@ def _finish(ax, title: str, xlabel: str, ylabel: str, ylim=None, legend_loc: str
         ax.legend(loc=legend_loc, fontsize="small")
 
 
-def loss_figure(history: History, title: str, *, ylim=None, early_stop_step=None, best_step=None):
+def loss_figure(history: History, title: str, *, ylim=None, early_stop_step=None, best_step=None, best_kept=True):
     """Training loss (mean of 10 steps, +/- 1 std band) and validation loss against training step."""
     fig, ax = _figure()
     centres, mean, std = windowed_mean(*history.series("train_loss_per_step"))
@@ -95,18 +98,18 @@ def loss_figure(history: History, title: str, *, ylim=None, early_stop_step=None
                     label="training loss, +/- 1 std over the same 10 steps")
     ax.plot(centres, mean, color=TRAIN_COLOR, label="training loss, mean over 10 steps (one batch each)")
     ax.plot(*history.series("val_loss"), color=VAL_COLOR, label="validation loss (whole validation set)")
-    _mark_stop(ax, early_stop_step, best_step)
+    _mark_stop(ax, early_stop_step, best_step, best_kept)
     _finish(ax, title, STEP_LABEL, LOSS_LABEL, ylim, "upper right")
     return fig
 
 
-def accuracy_figure(history: History, title: str, *, ylim=None, early_stop_step=None, best_step=None,
+def accuracy_figure(history: History, title: str, *, ylim=None, early_stop_step=None, best_step=None, best_kept=True,
                     legend_loc: str = "lower right"):
     """Training and validation accuracy (whole sets, at each validation) against training step."""
     fig, ax = _figure(height=4.6 if legend_loc != "below" else 6.0)
     ax.plot(*history.series("train_accuracy"), color=TRAIN_COLOR, label="training accuracy (whole training set)")
     ax.plot(*history.series("val_accuracy"), color=VAL_COLOR, label="validation accuracy (whole validation set)")
-    _mark_stop(ax, early_stop_step, best_step)
+    _mark_stop(ax, early_stop_step, best_step, best_kept)
     _finish(ax, title, STEP_LABEL, ACCURACY_LABEL, ylim, legend_loc)
     return fig
 

@@ -117,7 +117,8 @@ def _run(result: Result, **extra) -> dict:
 
 
 def _stops(run: dict) -> dict:
-    return {"early_stop_step": (run["early_stop"] or {}).get("step"), "best_step": run["best_step"]}
+    return {"early_stop_step": (run["early_stop"] or {}).get("step"), "best_step": run["best_step"],
+            "best_kept": run["config"].get("restore_best_weights", True)}
 
 
 def task2(results: dict[str, Result], figures: Path, data: dict) -> dict:
