@@ -41,10 +41,12 @@ def glance(summary: dict) -> list[tuple]:
     rows = glance_rows(summary)
     if not rows:
         return []
+    keys = {"task1": "`task1`", "task2": "`task2.no_shuffle`, `task2.shuffle`", "task3": "`task3`",
+            "task4": "`task4.runs[i]`"}
+    sources = ", ".join(key for task, key in keys.items() if task in summary)  # only the tasks this report ran
     return [("h2", "Results at a glance"),
-            ("table", HEADER, rows, "`task1`, `task2.no_shuffle`, `task2.shuffle`, `task3`, `task4.runs[i]`: "
-                                    "`early_stop`, `best_step`, `best` (the kept weights; `final_weights` when the weights at the stop "
-                                    "are kept)")]
+            ("table", HEADER, rows, f"{sources}: `early_stop`, `best_step`, `best` (the kept weights; `final_weights` "
+                                    "when the weights at the stop are kept)")]
 
 
 def anchor(text: str) -> str:

@@ -54,17 +54,21 @@ def protocol(summary: dict) -> list[tuple]:
     env, softmax = summary["environment"], _softmax_run(summary)
     logistic = (summary.get("task2") or {}).get("no_shuffle")
     any_run = logistic or softmax
+    ran = [task for task in ("task3", "task4") if task in summary]  # the softmax tasks this report ran
+    softmax_label = "tasks 3-4" if len(ran) == 2 else f"task {ran[0][-1]}" if ran else ""
     items = []
     if any_run:
         items.append(_data_item(summary, any_run, logistic))
         items.append("**Inputs:** each pixel value p in 0-255 becomes p/127.5 - 1, in [-1, 1]; a constant 1 is "
                      "appended as the bias input, so the weights have 785 rows (the last one is the bias).")
         first, second = pair_labels(summary)
-        items.append(f"**Models and loss:** task 2: P({first}) = sigmoid(w·x) with binary cross-entropy (target 1 "
-                     f"for {first}, 0 for {second}); tasks 3-4: softmax over 10 outputs with cross-entropy. Losses are means "
-                     "over images in nats (natural logarithm) and are reported without the L2 term; with L2 the "
-                     "objective is J = C + λ‖w‖², bias row included.")
-    for label, run in (("task 2", logistic), ("tasks 3-4", softmax)):
+        models = ([f"task 2: P({first}) = sigmoid(w·x) with binary cross-entropy (target 1 for {first}, 0 for "
+                   f"{second})"] if logistic else []) + (
+            [f"{softmax_label}: softmax over 10 outputs with cross-entropy"] if softmax else [])
+        items.append(f"**Models and loss:** {'; '.join(models)}. Losses are means over images in nats (natural "
+                     "logarithm) and are reported without the L2 term; with L2 the objective is J = C + λ‖w‖², bias "
+                     "row included.")
+    for label, run in (("task 2", logistic), (softmax_label, softmax)):
         if run:
             c = run["config"]
             items.append(f"**Training, {label}:** mini-batch SGD from zero weights, batch {c['batch_size']}, "
@@ -85,11 +89,13 @@ def protocol(summary: dict) -> list[tuple]:
         items.append(f"**Early stopping (linclass's rules, the default):** stop when the validation loss has not "
                      f"reached a new minimum for {any_run['config']['patience']} validations in a row; the weights of "
                      "the lowest validation loss are then restored. Tables give metrics *at stop* (the last "
-                     "validation) and of the *kept* weights (the lowest validation loss, also used for weight images "
-                     "and norms). `--rules original` runs the original code's rules instead"
+                     "validation) and of the *kept* weights (the lowest validation loss"
+                     + (", also used for weight images and norms" if "task4" in summary else "")
+                     + "). `--rules original` runs the original code's rules instead"
                      + (" (see *Against the original report*)" if summary.get("against_original") else "")
                      + ". Steps and epochs are counted from 0.")
-    items.append(f"**Reproducibility:** seed {env['seed']} (shuffling order, task 1's random weights), "
+    seeded = "shuffling order, task 1's random weights" if "task1" in summary else "shuffling order"
+    items.append(f"**Reproducibility:** seed {env['seed']} ({seeded}), "
                  f"{env['dtype']} arithmetic, {env['blas_threads_per_experiment']} BLAS thread per experiment: the "
                  "summation order inside a matrix product depends on the number of threads, so pinning it makes "
                  "re-runs bit-identical whatever `--jobs` is.")

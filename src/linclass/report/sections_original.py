@@ -80,6 +80,9 @@ def reason(row: dict, baseline: float) -> str:
     return " ".join(sentences)
 
 
+TASKS_OF_MODEL = {"logistic": ("task2",), "softmax": ("task3", "task4")}
+
+
 def against_original(summary: dict) -> list[tuple]:
     rows, env = summary.get("against_original") or [], summary["environment"]
     if not rows:
@@ -100,7 +103,8 @@ def against_original(summary: dict) -> list[tuple]:
              "shuffles with Python's unseeded `random.shuffle`, so each of its shuffled numbers is one draw that no one "
              "can repeat, its own code included; they are set against the spread of this reproduction over seeds: "
              + ", ".join(f"{n} seed{'' if n == 1 else 's'} for the {model} runs"
-                         for model, n in env.get("seeds_per_model", {}).items())
+                         for model, n in env.get("seeds_per_model", {}).items()
+                         if any(task in summary for task in TASKS_OF_MODEL.get(model, ())))  # the models trained here
              + f" here (`linclass reproduce --seeds N` sets N for every shuffled run; `--seeds {SUGGESTED_SEEDS}` "
              f"costs about {SUGGESTED_SEEDS} times the softmax training time). A run whose early stopping does not fire "
              "counts at its last step; the median is the lower one, a real run's value.")

@@ -93,7 +93,8 @@ def task4(summary: dict) -> list[tuple]:
     rows = [run_row("λ = 0 (task 3, for comparison)", zero)] + [run_row(f"λ = {r['lambda']:g}", r) for r in runs]
     kind = class_kind(summary)
     norm_rows = [[f"λ = {r['lambda']:g}", num(r["weight_norm"]), num(r["weight_norm_squared"])] for r in [zero] + runs]
-    intro = "Softmax regression as in task 3 with the penalty λ‖w‖² added to the loss"
+    intro = (f"Softmax regression {'as in task 3' if 'task3' in summary else 'as the protocol describes'} with the "
+             "penalty λ‖w‖² added to the loss")
     intro += "; the gradient of the penalty, 2λw (task 4a), is checked in task 1." if "task1" in summary else "."
     return [("h2", "Task 4: softmax regression with L2 regularisation"),
             ("p", intro),
@@ -200,7 +201,7 @@ def _why_text(runs: list[dict], zero: dict) -> str:
                  + ", ".join(f"{num(kept(r)['train_accuracy'])} for λ = {r['lambda']:g}" for r in runs)
                  + f", against {num(base_train)} for λ = 0), so the penalty costs fit, not only generalisation. ")
     text += ("The penalty pulls the weights towards zero, away from the weights that fit the data best; this bias "
-             "pays off only when it removes more overfitting than it adds error, and the λ = 0 run (task 3) shows "
+             "pays off only when it removes more overfitting than it adds error, and the λ = 0 run shows "
              "there is little overfitting to remove: its training accuracy is "
              + (f"only {num(base_train - base)} above" if base_train > base else "not even above")
              + f" its validation accuracy. A linear model with {785 * 10:,} weights trained on "
