@@ -182,3 +182,20 @@ def test_curves_under_the_original_rules_do_not_call_the_best_step_kept():
     figure = loss_figure(History(), "t", best_step=978, best_kept=False)
     labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
     assert "lowest validation loss (step 978; the last step's weights are kept)" in labels
+
+
+def test_spike_text_explains_a_repeating_batch_only_when_spikes_recur():
+    """Coat vs Pullover: one large dip, nothing recurring; the text used to explain recurring damage and say the
+    shuffled curves 'only jitter' (its largest spike was 25 times its jitter)."""
+    from linclass.report.sections_logistic import _spike_text
+
+    accuracy = {"largest_no_shuffle": {"step": 60, "size": 0.08}, "largest_shuffle": {"step": 90, "size": 0.074},
+                "typical_shuffle": 0.003, "no_shuffle_larger_than_shuffle_largest": {
+                    "steps": [60], "sizes": [0.08], "most_common_steps": [60], "most_common_batch": 0,
+                    "most_common_gaps": [], "most_common_sizes": [0.08]}}
+    spikes = {"val_accuracy": accuracy, "train_loss": {"largest_no_shuffle": {"step": 60, "size": 0.2}},
+              "val_loss": {"largest_no_shuffle": {"step": 60, "size": 0.1}}, "expected_period": 30}
+    text = _spike_text({"spikes": spikes, "batch_loss_epoch_correlation": {"no_shuffle": 1.0, "shuffle": 0.03},
+                        "no_shuffle": {"steps_per_epoch": 30, "validate_every": 6}})
+    assert "here no large spike recurs at the same point of an epoch" in text
+    assert "same point of every epoch" not in text and "only jitter" not in text

@@ -88,7 +88,7 @@ def _loss_text(t: dict, images: str) -> str:
         text += (f". Without shuffling the 10-step mean also rises and falls in a fixed pattern, because the same "
                  f"{ns['steps_per_epoch']} batches come in the same order every epoch (the batch losses of one "
                  f"epoch correlate at {num(correlation)} with those of the next)")
-    if _spike_count(t):
+    if _recurring_spikes(t):
         text += ". The isolated peaks of the validation loss are the spikes explained in task 2e"
     return text + "."
 
@@ -96,6 +96,12 @@ def _loss_text(t: dict, images: str) -> str:
 def _spike_count(t: dict) -> int:
     over = t["spikes"]["val_accuracy"].get("no_shuffle_larger_than_shuffle_largest")
     return len(over["steps"]) if over else 0
+
+
+def _recurring_spikes(t: dict) -> bool:
+    """Whether several of the no-shuffle run's large spikes come right after the same batch of an epoch."""
+    over = t["spikes"]["val_accuracy"].get("no_shuffle_larger_than_shuffle_largest")
+    return bool(over) and len(over.get("most_common_steps", [])) > 1
 
 
 def _accuracy_text(ns: dict) -> str:
@@ -208,8 +214,11 @@ def _spike_text(t: dict) -> str:
     if correlation["no_shuffle"] is not None and correlation["shuffle"] is not None:
         text += (f"Without shuffling every epoch repeats the same batches in the same order (the batch losses of "
                  f"consecutive epochs correlate at {num(correlation['no_shuffle'])}, against "
-                 f"{num(correlation['shuffle'])} with shuffling), so a batch whose update throws the weights off "
-                 "does so at the same point of every epoch and its damage shows whenever a validation follows it. "
-                 "With shuffling the batches are new every epoch, no single update repeats, and the curves only "
-                 "jitter.")
+                 f"{num(correlation['shuffle'])} with shuffling)")
+        if _recurring_spikes(t):
+            text += (", so a batch whose update throws the weights off does so at the same point of every epoch and "
+                     "its damage shows whenever a validation follows it. With shuffling the batches are new every "
+                     "epoch and no single update repeats.")
+        else:
+            text += "; here no large spike recurs at the same point of an epoch."
     return text
