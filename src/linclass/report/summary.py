@@ -131,12 +131,12 @@ def task2(results: dict[str, Result], figures: Path, data: dict) -> dict:
              for metric in ("train_loss", "val_accuracy")}
     title = f"logistic regression, {_pair_title(data)}"
     legend = {} if data["name"] == "mnist" else {"legend_loc": "below"}  # noisier curves fill the plot
-    if data["name"] == "mnist":
-        ylim = {"loss": (0.0, 0.2), "accuracy": (0.93, 0.99)}  # the course report's zoom
+    accuracies = [h.history.series(m)[1] for h in (plain, shuffled) for m in ("train_accuracy", "val_accuracy")]
+    if data["name"] == "mnist":  # the course report's zoom, raised when a curve goes above 0.99 (few images)
+        ylim = {"loss": (0.0, 0.2), "accuracy": (0.93, max(0.99, zoom_limits(accuracies)[1]))}
     else:
         ylim = {"loss": loss_limits([plain.history.series(m)[1] for m in ("train_loss", "val_loss")]),
-                "accuracy": zoom_limits([h.history.series(m)[1] for h in (plain, shuffled)
-                                         for m in ("train_accuracy", "val_accuracy")], quantile=0.02)}
+                "accuracy": zoom_limits(accuracies, quantile=0.02)}
     paths = {
         "loss": save_figure(loss_figure(
             plain.history, f"Task 2b: loss of {title}, no shuffling", ylim=ylim["loss"], **_stops(no_shuffle)),
