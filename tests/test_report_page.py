@@ -199,3 +199,20 @@ def test_spike_text_explains_a_repeating_batch_only_when_spikes_recur():
                         "no_shuffle": {"steps_per_epoch": 30, "validate_every": 6}})
     assert "here no large spike recurs at the same point of an epoch" in text
     assert "same point of every epoch" not in text and "only jitter" not in text
+
+
+def test_an_early_stop_under_the_original_baseline_is_not_called_levelling_off():
+    """--rules original, λ = 1: no validation beat the 1.0 baseline (no best), so it stopped after its patience;
+    the text said 'the validation loss levels off earlier'."""
+    from linclass.report.sections_softmax import _accuracy_text
+
+    def run(l2, stop, best=True):
+        metrics = {"val_accuracy": 0.9 - l2 / 10, "train_accuracy": 0.92, "val_loss": 0.3 + l2, "train_loss": 0.3}
+        return {"lambda": l2, "best": metrics if best else None, "final_weights": metrics, "best_step": None,
+                "early_stop": {"step": stop, "epoch": 1}, "steps": stop + 1,
+                "config": {"restore_best_weights": False, "max_epochs": 50, "early_stopping_baseline": 1.0}}
+
+    zero = run(0.0, 7800)
+    text = _accuracy_text([run(0.001, 7700), run(0.01, 7000), run(0.1, 1900), run(1.0, 279, best=False)], zero)
+    assert "For λ = 1 no validation loss went below the early-stopping baseline of 1, so its patience ran out" in text
+    assert "levels off" not in text

@@ -184,6 +184,7 @@ def test_only_task2_writes_only_task2(mnist_dir, tmp_path):
     assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(RUNS[:2] + SEED_RUNS)
     text = (out / "report.md").read_text()
     assert "Task 2e" in text and "Task 3" not in text and "Task 1" not in text
+    assert text.startswith("# Logistic regression on MNIST: TDT4265 assignment 1, reproduced\n")
     # Nothing speaks of the tasks that did not run: no softmax model, task 1's weights or their summary keys.
     assert not re.search(r"tasks? [134]\b|task1|task3|task4|softmax runs|weight images", text), \
         re.search(r".{60}(tasks? [134]\b|task1|task3|task4|softmax runs|weight images).{60}", text).group(0)

@@ -161,10 +161,18 @@ def _accuracy_text(runs: list[dict], zero: dict) -> str:
             stops[a] > stops[b] for a, b in zip(ordered, ordered[1:])):
         limit = runs[0]["config"]["max_epochs"]
         losses = [kept(r)["val_loss"] for r in sorted(runs, key=lambda r: r["lambda"])]
+        # Under the original code's rules a run whose validation loss never beat the baseline has no best.
+        unbeaten = [r for r in runs if r["early_stop"] and r["best"] is None]
+        reason = (": the validation loss levels off earlier"
+                  + (", at a higher value." if all(a < b for a, b in zip(losses, losses[1:])) else "."))
+        if unbeaten:
+            names = ", ".join(f"λ = {r['lambda']:g}" for r in unbeaten)
+            reason = (f". For {names} no validation loss went below the "
+                      f"early-stopping baseline of {unbeaten[0]['config']['early_stopping_baseline']:g}, so its "
+                      "patience ran out from the first validation on, not because the loss levelled off.")
         text += ("A stronger penalty also makes early stopping fire sooner (" + ", ".join(
             (f"step {stops[l2]}" if stops[l2] < float("inf") else f"not within {limit} epochs") + f" for λ = {l2:g}"
-            for l2 in reversed(ordered)) + "): the validation loss levels off earlier"
-            + (", at a higher value." if all(a < b for a, b in zip(losses, losses[1:])) else "."))
+            for l2 in reversed(ordered)) + ")" + reason)
     return text.rstrip()
 
 

@@ -23,13 +23,16 @@ TITLE = "Logistic and softmax regression on MNIST: TDT4265 assignment 1, reprodu
 
 
 def title(summary: dict) -> str:
-    """The course report's title on MNIST; on another dataset or protocol, says which."""
+    """The course report's title on MNIST; on another dataset or protocol, says which; with --only, names
+    only the models the report trained (task 1 checks both)."""
     data = data_of(summary)
+    logistic = "task1" in summary or "task2" in summary
+    softmax = any(task in summary for task in ("task1", "task3", "task4"))
+    subject = "Logistic regression" if not softmax else "Softmax regression" if not logistic else TITLE.split(" on ")[0]
     if data["name"] == "mnist" and data["protocol"] == "assignment":
-        return TITLE
+        return TITLE.replace(TITLE.split(" on ")[0], subject, 1)
     protocol = ", holdout protocol" if data["protocol"] == "holdout" else ""
-    return (f"Logistic and softmax regression on {data['title']}: the experiments of TDT4265 assignment 1"
-            f"{protocol}")
+    return f"{subject} on {data['title']}: the experiments of TDT4265 assignment 1{protocol}"
 
 
 def blocks(summary: dict) -> list[tuple]:
