@@ -216,3 +216,18 @@ def test_an_early_stop_under_the_original_baseline_is_not_called_levelling_off()
     text = _accuracy_text([run(0.001, 7700), run(0.01, 7000), run(0.1, 1900), run(1.0, 279, best=False)], zero)
     assert "For λ = 1 no validation loss went below the early-stopping baseline of 1, so its patience ran out" in text
     assert "levels off" not in text
+
+
+def test_task3_quotes_the_spread_over_seeds_when_there_are_several():
+    """--seeds 3: two of three seeds stopped early, while the text, about seed 0, said training never got to a
+    turn upward; the spread was computed but quoted nowhere."""
+    from linclass.report.sections_original import seed_note
+
+    spread = {"n_seeds": 3, "seeds": [0, 1, 2], "fired": 2, "step": {"min": 6851, "median": 7781, "max": 7799},
+              "kept_val_accuracy": {"min": 0.9146, "median": 0.9159, "max": 0.916}}
+    summary = {"seed_spread": {"task3_softmax_lambda_0": spread}}
+    assert seed_note(summary, "task3_softmax_lambda_0") == (
+        " Over 3 seeds (0, 1, 2) early stopping fired in 2, the runs ended at steps 6851 to 7799 (median 7781) and "
+        "their kept validation accuracy ranges from 0.9146 to 0.9160; the sentences above describe seed 0's run.")
+    spread["n_seeds"] = 1
+    assert seed_note(summary, "task3_softmax_lambda_0") == "" and seed_note({}, "task3_softmax_lambda_0") == ""

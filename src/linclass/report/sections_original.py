@@ -83,6 +83,19 @@ def reason(row: dict, baseline: float) -> str:
 TASKS_OF_MODEL = {"logistic": ("task2",), "softmax": ("task3", "task4")}
 
 
+def seed_note(summary: dict, name: str) -> str:
+    """' Over 3 seeds (0, 1, 2) early stopping fired in 2: ...' for run `name` of summary["seed_spread"], or ''
+    when it was trained on one seed only; the text around it describes the first seed's run."""
+    spread = (summary.get("seed_spread") or {}).get(name)
+    if not spread or spread["n_seeds"] < 2:
+        return ""
+    step, accuracy = spread["step"], spread["kept_val_accuracy"]
+    return (f" Over {spread['n_seeds']} seeds ({', '.join(map(str, spread['seeds']))}) early stopping fired in "
+            f"{spread['fired']}, the runs ended at steps {step['min']} to {step['max']} (median {step['median']}) and "
+            f"their kept validation accuracy ranges from {accuracy['min']:.4f} to {accuracy['max']:.4f}; the "
+            f"sentences above describe seed {spread['seeds'][0]}'s run.")
+
+
 def against_original(summary: dict) -> list[tuple]:
     rows, env = summary.get("against_original") or [], summary["environment"]
     if not rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .sections import kept, kept_step, num, plural, restores, run_header, run_row, stop_text, train_size
 from .sections_data import class_kind, data_of, is_digits
+from .sections_original import seed_note
 
 METRICS_HEADER = ["weights", "step", "training loss", "validation loss", "training accuracy", "validation accuracy"]
 
@@ -29,18 +30,18 @@ def task3(summary: dict) -> list[tuple]:
     batches = run["last_epoch_batch_loss"]
     text += (f". Over the last epoch the loss of single batches averages {num(batches['mean'])} with a standard "
              f"deviation of {num(batches['std'])} (the band), against {num(run['at_stop']['train_loss'])} on the whole "
-             f"training set and {num(run['at_stop']['val_loss'])} on the validation set at the last validation.")
+             f"training set and {num(run['at_stop']['val_loss'])} on the validation set at the last validation."
+             + seed_note(summary, "task3_softmax_lambda_0"))
     if "test" in run:
         text += (f" With the kept weights the accuracy on the {run['test']['n_test_images']:,} held-out test images, "
                  f"measured once after training, is {num(run['test']['test_accuracy'])}, against "
                  f"{num(best['val_accuracy'])} on the validation set (test loss {num(run['test']['test_loss'])}).")
-    low, high = run.get("loss_ylim", (0.2, 0.6))
     ten = "10 digits" if is_digits(summary) else f"the 10 classes of {data_of(summary)['title']}"
     return [("h2", f"Task 3: softmax regression, {ten}"),
             ("h3", "Task 3b: loss"),
             ("figure", figures["loss"], "training loss (mean of 10 consecutive steps, band: +/- 1 standard deviation) "
                                         "and validation loss of softmax regression (λ = 0, shuffled every epoch), "
-                                        f"y axis zoomed to [{low:g}, {high:g}]"),
+                                        "y axis zoomed to [{:g}, {:g}]".format(*run.get("loss_ylim", (0.2, 0.6)))),
             ("p", text),
             ("table", METRICS_HEADER,
              [_metrics_row("at the last validation", run["last_validation_step"], run["at_stop"]),
@@ -185,9 +186,9 @@ def _against_zero(gap: float) -> str:
 
 
 def _why_heading(runs: list[dict], zero: dict) -> str:
-    better = any(kept(r)["val_accuracy"] > kept(zero)["val_accuracy"] + TIE for r in runs)
-    return "Task 4d: when regularisation raises the accuracy" if better else \
-        "Task 4d: why regularisation does not raise the accuracy here"
+    if any(kept(r)["val_accuracy"] > kept(zero)["val_accuracy"] + TIE for r in runs):
+        return "Task 4d: when regularisation raises the accuracy"
+    return "Task 4d: why regularisation does not raise the accuracy here"
 
 
 def _why_text(runs: list[dict], zero: dict) -> str:
