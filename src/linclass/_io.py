@@ -13,6 +13,7 @@ import hashlib
 import json
 import mmap
 import os
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from .errors import LinclassError
 
 __all__ = ["atomic_dir", "atomic_file", "check_destination", "empty_only", "os_error", "read_npz", "read_json", "write_json",
            "save_npy", "save_npz", "file_sha256", "write_status", "read_status", "verify_files", "linclass_folder",
-           "COMMAND_OF_KIND"]
+           "resume_command", "incomplete_status", "check_resume_folder"]
 
 
 def write_json(path: str | os.PathLike, data) -> None:
@@ -208,17 +209,35 @@ def _listing(names: list[str]) -> str:
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def read_incomplete_settings(folder: str | os.PathLike, kind: str) -> dict:
-    """The settings the interrupted `kind` ("reproduction", "sweep") in folder was started with, for --resume;
-    one clear line when folder holds no such thing or a finished one. The values are still the caller's to check."""
+def resume_command(kind: str, out: str | os.PathLike, jobs: int | None = None, data_dir=None) -> str:
+    """The command that resumes the interrupted `kind` ("run", "reproduction", "sweep") in out, as the shell
+    takes it: paths quoted, --jobs (when given) and --data-dir kept."""
+    command = f"linclass {COMMAND_OF_KIND[kind]} --resume --out {shlex.quote(str(out))}"
+    command += f" --jobs {jobs}" if jobs is not None else ""
+    return command + (f" --data-dir {shlex.quote(str(data_dir))}" if data_dir else "")
+
+
+def incomplete_status(folder: str | os.PathLike, kind: str) -> dict | None:
+    """folder's status.json when it is an interrupted `kind`, else None."""
     status = read_status(folder)
+    return status if status is not None and status["kind"] == kind and status["state"] == "incomplete" else None
+
+
+def check_resume_folder(folder: str | os.PathLike, kind: str) -> None:
+    """One clear line when the --out given with --resume is not even a folder."""
     if not Path(folder).is_dir():
         raise LinclassError(f"{folder} {'is not a folder' if Path(folder).exists() else 'does not exist'}; --resume "
                             f"continues the folder of an interrupted {kind}.")
+
+
+def read_incomplete_settings(folder: str | os.PathLike, kind: str) -> dict:
+    """The settings the interrupted `kind` ("reproduction", "sweep") in folder was started with, for --resume;
+    one clear line when folder holds no such thing or a finished one. The values are still the caller's to check."""
+    check_resume_folder(folder, kind)
+    status = read_status(folder)
     if status is not None and status["kind"] != kind:
-        raise LinclassError(f"{folder} is a {status['kind']}, not a {kind}; resume it with 'linclass "
-                            f"{COMMAND_OF_KIND[status['kind']]} "
-                            f"--resume --out {folder}'." if status["state"] == "incomplete" else
+        raise LinclassError(f"{folder} is a {status['kind']}, not a {kind}; resume it with "
+                            f"'{resume_command(status['kind'], folder)}'." if status["state"] == "incomplete" else
                             f"{folder} is a {status['state']} {status['kind']}, not an interrupted {kind}; give "
                             "another --out.")
     if status is None:

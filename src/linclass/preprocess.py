@@ -62,7 +62,6 @@ def _check_images(images) -> np.ndarray:
 
 
 def _preprocess_into(out: np.ndarray, images: np.ndarray) -> np.ndarray:
-    dtype = out.dtype.type
     images = np.asarray(images)
     if images.dtype.kind not in "uif" or images.ndim < 2:
         raise LinclassError(f"images must be a numeric (N, 28, 28) array of pixels in [0, 255]; "

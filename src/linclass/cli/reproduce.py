@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from ..report import parse_tasks, reproduce, resume_command
+from .._io import resume_command
+from ..report import parse_tasks, reproduce
 from .._validation import check_classes
 from ..data import dataset_source
 from ..report.plan import DEFAULT_SEEDS, RULES
@@ -70,7 +70,7 @@ def cmd_reproduce(args) -> int:
                         train_size=args.train_size, classes=classes)
     if summary is None:
         print(f"linclass: interrupted; the finished runs and checkpoints are saved in {args.out}/ (marked "
-              f"incomplete). Resume with: {resume_command(Path(args.out), args.jobs, args.data_dir)}", file=sys.stderr)
+              f"incomplete). Resume with: {resume_command('reproduction', args.out, args.jobs, args.data_dir)}", file=sys.stderr)
         return 130
     print(f"report written to {args.out}/report.md and {args.out}/report.html "
           f"({summary['environment']['wall_seconds']:.1f} s); every number is in {args.out}/summary.json")

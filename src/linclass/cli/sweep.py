@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from .._io import read_incomplete_settings
+from .._io import read_incomplete_settings, resume_command
 from ..errors import LinclassError
 from ..runs import RunConfig
-from ..sweeps import Grid, resume_command, sweep
+from ..sweeps import Grid, sweep
 from .args import (_digit, _finite_float, _positive_int, add_data_options, add_protocol_options, check_protocol_options,
                    ignored_on_resume)
 from .train import _classes
@@ -121,7 +120,7 @@ def cmd_sweep(args) -> int:
                     progress=args.progress, resume=args.resume)
     if summary is None:
         print(f"linclass: interrupted; the finished runs are saved in {args.out}/ (marked incomplete). "
-              f"Resume with: {resume_command(Path(args.out), args.jobs, args.data_dir)}", file=sys.stderr)
+              f"Resume with: {resume_command('sweep', args.out, args.jobs, args.data_dir)}", file=sys.stderr)
         return 130
     print(f"{len(summary['runs'])} runs written to {args.out}/ in {summary['wall_seconds']:.1f} s: sweep.json, "
           f"sweep.csv, {', '.join(summary['figures'])} (and .svg), runs/<name>/")

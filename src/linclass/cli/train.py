@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
 from .._validation import check_batch_size, check_classes
 from ..data import dataset_source
 from ..errors import LinclassError
+from .._io import resume_command
 from ..runs import (RunConfig, held_out_metrics, load_checkpoint, load_data, make_split, output_folder,
                     save_checkpoint, save_run, summarize, train)
 from ..runs.checkpoint_file import check_order
@@ -112,12 +112,6 @@ def _resume_train(args) -> int:
     return _train_into(args, config, resume_from=checkpoint, replace=True)
 
 
-def resume_command(out: Path, data_dir) -> str:
-    """The command that resumes the run in out, as the shell takes it."""
-    command = f"linclass train --resume --out {shlex.quote(str(out))}"
-    return command + (f" --data-dir {shlex.quote(str(data_dir))}" if data_dir else "")
-
-
 def _train_into(args, config, resume_from, replace: bool = False) -> int:
     out = Path(args.out)
     # From here on a first Ctrl-C or SIGTERM lets the current step finish and saves a checkpoint. The
@@ -134,7 +128,7 @@ def _train_into(args, config, resume_from, replace: bool = False) -> int:
         callbacks = [ProgressBar(config.model)] if args.progress else []
         model = train(config, split, callbacks, resume_from=resume_from, stop_event=stop_event)
         if model.interrupted_:
-            resume = resume_command(out, args.data_dir)
+            resume = resume_command("run", out, data_dir=args.data_dir)
             save_checkpoint(folder, config, model.checkpoint_, resume)
         else:
             summary = summarize(model)

@@ -1,6 +1,6 @@
 """The course report: plan the experiments, run them, summarise, draw the figures, write the text."""
 
-from .command import reproduce, resume_command
+from .command import reproduce
 from .plan import LAMBDAS, TASKS, parse_tasks
 
-__all__ = ["LAMBDAS", "TASKS", "parse_tasks", "reproduce", "resume_command"]
+__all__ = ["LAMBDAS", "TASKS", "parse_tasks", "reproduce"]

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import sys
 import time
 from pathlib import Path
 
-from .._io import atomic_file, read_incomplete_settings, read_status, write_json, write_status
+from .._io import (atomic_file, incomplete_status, read_incomplete_settings, resume_command, write_json,
+                   write_status)
 from .._rename import clean_stale
 from .._validation import check_choice, check_int, check_optional_int, check_subset
 from ..errors import LinclassError
@@ -61,7 +61,7 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
     settings = {"tasks": list(tasks), "seed": seed, "dtype": dtype, "max_epochs": max_epochs, "rules": rules,
                 "seeds": seeds, "dataset": dataset, "protocol": protocol, "train_size": train_size,
                 "classes": list(classes)}
-    hint = resume_command(out, jobs, data_dir)
+    hint = resume_command("reproduction", out, jobs, data_dir)
     # A fresh reproduction appears atomically (and, interrupted even twice, as an incomplete folder);
     # a resumed one is completed in place, file by file, after removing what dead processes left.
     if resume:
@@ -75,18 +75,12 @@ def reproduce(out: str | Path, *, tasks: tuple[str, ...] = TASKS, seed: int = 0,
             summary, died = _run(out, folder, experiments, settings, hint, jobs=jobs, data_dir=data_dir,
                                  progress=progress, started=started, stop_event=stop_event, resume=resume)
     except KeyboardInterrupt:
-        if _incomplete_status(out) is None:
+        if incomplete_status(out, "reproduction") is None:
             raise  # nothing resumable was written
         return None
     if died is not None:
         raise LinclassError(f"{died}; the finished runs and checkpoints are kept in {out}/. Resume with: {hint}")
     return summary
-
-
-def resume_command(out: Path, jobs: int, data_dir) -> str:
-    """The command that resumes a reproduction into out, as the shell takes it."""
-    command = f"linclass reproduce --resume --out {shlex.quote(str(out))} --jobs {jobs}"
-    return command + (f" --data-dir {shlex.quote(str(data_dir))}" if data_dir else "")
 
 
 def _run(out: Path, folder: Path, experiments, settings, hint, *, jobs, data_dir, progress, started,
@@ -131,13 +125,6 @@ def _run(out: Path, folder: Path, experiments, settings, hint, *, jobs, data_dir
         remove_checkpoint(stale)
     write_status(folder, "reproduction", "complete", settings=settings)
     return summary, None
-
-
-def _incomplete_status(out: Path) -> dict | None:
-    status = read_status(out)
-    if status is None or status["kind"] != "reproduction" or status["state"] != "incomplete":
-        return None
-    return status
 
 
 SETTINGS = ("tasks", "seed", "dtype", "max_epochs", "rules", "seeds", "dataset", "protocol", "train_size", "classes")

@@ -10,14 +10,13 @@ LinclassError naming the file."""
 from __future__ import annotations
 
 import os
-import shlex
 from pathlib import Path
 
 import numpy as np
 
 from .._npz import Spec, read_npz
-from .._io import (COMMAND_OF_KIND, atomic_dir, linclass_folder, read_json, read_status, save_npz, verify_files,
-                   write_json, write_status)
+from .._io import (atomic_dir, check_resume_folder, linclass_folder, read_json, read_status, resume_command, save_npz,
+                   verify_files, write_json, write_status)
 from ..data import CACHE_DIR_ENV, DATA_DIR_ENV, FASHION_DIR_ENV, default_cache_dir
 from ..errors import LinclassError
 from ..training import StopInfo
@@ -127,13 +126,11 @@ def _json(path: Path):
 def load_checkpoint(folder: str | os.PathLike) -> tuple[RunConfig, dict]:
     """(config, checkpoint dict for Trainer.fit(resume_from=...)) of an interrupted run folder."""
     folder = _folder(folder)
-    if not folder.is_dir():
-        raise LinclassError(f"{folder} {'is not a folder' if folder.exists() else 'does not exist'}; --resume "
-                            "continues the folder of an interrupted 'linclass train --out'.")
+    check_resume_folder(folder, "run")
     status = read_status(folder)
     if status is not None and status["kind"] in ("reproduction", "sweep"):
-        raise LinclassError(f"{folder} is a {status['kind']}, not a run; resume it with 'linclass "
-                            f"{COMMAND_OF_KIND[status['kind']]} --resume --out {shlex.quote(str(folder))}'.")
+        raise LinclassError(f"{folder} is a {status['kind']}, not a run; resume it with "
+                            f"'{resume_command(status['kind'], folder)}'.")
     state = status["state"] if status is not None and status["kind"] == "run" else None
     if state == "complete":
         raise LinclassError(f"{folder} is a complete run; there is nothing to resume.")
@@ -167,8 +164,7 @@ def load_run(folder: str | os.PathLike, *, reproduction: bool = False):
                             f"weights to use (its history.json and metrics.json show the steps before); "
                             f"{RETRAIN_ADVICE}.")
     if status is not None and status["state"] == "incomplete":
-        raise LinclassError(f"{folder} is an interrupted run; finish it with "
-                            f"'linclass train --resume --out {shlex.quote(str(folder))}'.")
+        raise LinclassError(f"{folder} is an interrupted run; finish it with '{resume_command('run', folder)}'.")
     missing = [name for name in RUN_FILES if not (folder / name).is_file()]
     if missing or status is None:
         raise LinclassError(f"{folder} is not a complete linclass run (missing "

@@ -9,12 +9,11 @@ diverges leaves its group (the others train on, each as alone) and is recorded a
 from __future__ import annotations
 
 import contextlib
-import shlex
 import sys
 import time
 from pathlib import Path
 
-from .._io import read_incomplete_settings, read_status, write_status
+from .._io import incomplete_status, read_incomplete_settings, resume_command, write_status
 from .._validation import check_int
 from ..errors import LinclassError
 from ..report.execute import remove_checkpoint, run_all
@@ -54,16 +53,9 @@ def sweep(out: str | Path, base: RunConfig, grid: Grid, *, jobs: int = 1, force:
         return _sweep_into(target, out, runs, groups, grid, settings, jobs=jobs, data_dir=data_dir,
                            progress=progress, resume=resume, started=started)
     except KeyboardInterrupt:  # a second Ctrl-C: what was saved is kept, as after the first
-        status = read_status(out)
-        if status is None or status["kind"] != "sweep" or status["state"] != "incomplete":
+        if incomplete_status(out, "sweep") is None:
             raise  # nothing resumable was written
         return None
-
-
-def resume_command(out: Path, jobs: int, data_dir) -> str:
-    """The command that resumes a sweep into out, as the shell takes it."""
-    command = f"linclass sweep --resume --out {shlex.quote(str(out))} --jobs {jobs}"
-    return command + (f" --data-dir {shlex.quote(str(data_dir))}" if data_dir else "")
 
 
 def _sweep_into(target, out: Path, runs, groups, grid, settings, *, jobs, data_dir, progress, resume,
@@ -75,7 +67,7 @@ def _sweep_into(target, out: Path, runs, groups, grid, settings, *, jobs, data_d
         remaining = [[run for run in group if run.name not in finished] for group in groups]
         remaining = [group for group in remaining if group]
         n_jobs = effective_jobs(jobs, len(remaining))
-        write_status(folder, "sweep", "incomplete", settings=settings, resume=resume_command(out, jobs, data_dir))
+        write_status(folder, "sweep", "incomplete", settings=settings, resume=resume_command("sweep", out, jobs, data_dir))
         if progress:
             print(f"linclass sweep: {grid.size} runs ({len(grid.learning_rates)} learning rates x "
                   f"{len(grid.l2_strengths)} λ x {len(grid.seeds)} seeds)"
